@@ -1,0 +1,245 @@
+"""The ``migrator`` command line.
+
+Exit status: 0 on success, 1 when the API refused the request or the
+awaited migration did not succeed, 2 on a usage error.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from keystoneauth1 import loading
+
+from migrator_api.cli import client as api_client
+from migrator_api.cli import output
+
+ACCEPTED = ('Your migration request has been received. Please check '
+            'migration status and the server log to see more information.')
+REJECTED = 'Your migration request failed to process: %s'
+
+VOLUME_COLUMNS = ['id', 'name', 'size', 'status', 'backend',
+                  'migration_status']
+MIGRATION_COLUMNS = ['id', 'volume_id', 'source_backend', 'dest_backend',
+                     'status', 'phase', 'percentage']
+BACKEND_COLUMNS = ['name', 'backend_type', 'host', 'state',
+                   'free_capacity_bytes', 'total_capacity_bytes']
+FINISHED = ('success', 'error', 'cancelled')
+
+
+def _unwrap(body, key):
+    return body.get(key, body) if isinstance(body, dict) else body
+
+
+def _wait(api, migration_id, interval, stream):
+    """Show a live progress bar until the migration ends."""
+    tty = stream.isatty()
+    last = None
+    while True:
+        mig = _unwrap(api.get('/v1/migrations/%s' % migration_id),
+                      'migration')
+        line = output.progress_line(mig)
+        if tty:
+            stream.write('\r' + line.ljust(len(last or '')))
+        elif line != last:
+            stream.write(line + '\n')
+        stream.flush()
+        last = line
+        if mig['status'] in FINISHED:
+            if tty:
+                stream.write('\n')
+            if mig['status'] == 'success':
+                print('Migration %s succeeded: volume %s now lives on '
+                      'backend %s.' % (mig['id'], mig['volume_id'],
+                                       mig['dest_backend']), file=stream)
+                return 0
+            print('Migration %s ended %s%s' % (
+                mig['id'], mig['status'],
+                ': %s' % mig['error'] if mig.get('error') else '.'),
+                file=stream)
+            return 1
+        time.sleep(interval)
+
+
+def cmd_migrate(api, args):
+    body = {'migration': {'volume_id': args.volume, 'backend': args.backend,
+                          'force': args.force}}
+    try:
+        mig = _unwrap(api.post('/v1/migrations', body), 'migration')
+    except api_client.ApiError as exc:
+        print(REJECTED % exc.detail, file=sys.stderr)
+        return 1
+    print(ACCEPTED)
+    print('Migration ID: %s' % mig['id'])
+    if args.wait:
+        return _wait(api, mig['id'], args.poll_interval, sys.stdout)
+    return 0
+
+
+def cmd_migration_list(api, args):
+    params = {k: v for k, v in (('status', args.status),
+                                ('volume_id', args.volume)) if v}
+    rows = _unwrap(api.get('/v1/migrations', params), 'migrations')
+    output.table(rows, MIGRATION_COLUMNS, args.format)
+    return 0
+
+
+def cmd_migration_show(api, args):
+    output.record(_unwrap(api.get('/v1/migrations/%s' % args.id),
+                          'migration'), args.format)
+    return 0
+
+
+def cmd_migration_cancel(api, args):
+    api.post('/v1/migrations/%s/cancel' % args.id)
+    print('Cancel of migration %s requested.' % args.id)
+    if args.wait:
+        return _wait(api, args.id, args.poll_interval, sys.stdout)
+    return 0
+
+
+def cmd_volume_create(api, args):
+    body = {'volume': {'size': args.size, 'backend': args.backend}}
+    if args.name:
+        body['volume']['name'] = args.name
+    vol = _unwrap(api.post('/v1/volumes', body), 'volume')
+    if args.wait:
+        while vol['status'] == 'creating':
+            time.sleep(0.5)
+            vol = _unwrap(api.get('/v1/volumes/%s' % vol['id']), 'volume')
+    output.record(vol, args.format)
+    return 0 if vol['status'] != 'error' else 1
+
+
+def cmd_volume_list(api, args):
+    params = {k: v for k, v in (('status', args.status),
+                                ('migration_status', args.migration_status),
+                                ('backend', args.backend)) if v}
+    rows = _unwrap(api.get('/v1/volumes', params), 'volumes')
+    output.table(rows, VOLUME_COLUMNS, args.format)
+    return 0
+
+
+def cmd_volume_show(api, args):
+    output.record(_unwrap(api.get('/v1/volumes/%s' % args.id), 'volume'),
+                  args.format)
+    return 0
+
+
+def cmd_volume_delete(api, args):
+    api.delete('/v1/volumes/%s' % args.id)
+    print('Delete of volume %s requested.' % args.id)
+    return 0
+
+
+def cmd_backend_list(api, args):
+    rows = _unwrap(api.get('/v1/backends'), 'backends')
+    output.table(rows, BACKEND_COLUMNS, args.format)
+    return 0
+
+
+def cmd_service_list(api, args):
+    rows = _unwrap(api.get('/v1/services'), 'services')
+    output.table(rows, ['host', 'binary', 'state', 'last_seen_at'],
+                 args.format)
+    return 0
+
+
+def _size(text):
+    try:
+        return output.parse_size(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
+def build_parser(argv):
+    parser = argparse.ArgumentParser(
+        prog='migrator', description='Migrate volumes between backends.')
+    parser.add_argument('--os-endpoint',
+                        default=os.environ.get('MIGRATOR_ENDPOINT'),
+                        help='API endpoint (default: from the keystone '
+                             'catalog, or %s without keystone; env '
+                             'MIGRATOR_ENDPOINT)' % api_client.DEFAULT_ENDPOINT)
+    parser.add_argument('-f', '--format', choices=['table', 'json'],
+                        default='table')
+    loading.register_auth_argparse_arguments(parser, argv, default='password')
+    loading.register_session_argparse_arguments(parser)
+    sub = parser.add_subparsers(dest='command', metavar='COMMAND')
+    sub.required = True
+
+    p = sub.add_parser('migrate', help='migrate a volume to a backend')
+    p.add_argument('volume', help='volume ID')
+    p.add_argument('backend', help='destination backend name or ID')
+    p.add_argument('--force', action='store_true',
+                   help='hold the volume in maintenance for the duration '
+                        '(attach and detach are refused)')
+    p.add_argument('--wait', action='store_true',
+                   help='show a live progress bar until the migration ends')
+    p.add_argument('--poll-interval', type=float, default=1.0)
+    p.set_defaults(func=cmd_migrate)
+
+    mig = sub.add_parser('migration', help='migrations').add_subparsers(
+        dest='action', metavar='ACTION')
+    mig.required = True
+    p = mig.add_parser('list')
+    p.add_argument('--status')
+    p.add_argument('--volume')
+    p.set_defaults(func=cmd_migration_list)
+    p = mig.add_parser('show')
+    p.add_argument('id')
+    p.set_defaults(func=cmd_migration_show)
+    p = mig.add_parser('cancel')
+    p.add_argument('id')
+    p.add_argument('--wait', action='store_true')
+    p.add_argument('--poll-interval', type=float, default=1.0)
+    p.set_defaults(func=cmd_migration_cancel)
+
+    vol = sub.add_parser('volume', help='volumes').add_subparsers(
+        dest='action', metavar='ACTION')
+    vol.required = True
+    p = vol.add_parser('create')
+    p.add_argument('--size', type=_size, required=True,
+                   help='bytes, or with a unit: 512K, 300M, 1G')
+    p.add_argument('--backend', required=True)
+    p.add_argument('--name')
+    p.add_argument('--wait', action='store_true',
+                   help='wait until the volume is available')
+    p.set_defaults(func=cmd_volume_create)
+    p = vol.add_parser('list')
+    p.add_argument('--status')
+    p.add_argument('--migration-status')
+    p.add_argument('--backend')
+    p.set_defaults(func=cmd_volume_list)
+    p = vol.add_parser('show')
+    p.add_argument('id')
+    p.set_defaults(func=cmd_volume_show)
+    p = vol.add_parser('delete')
+    p.add_argument('id')
+    p.set_defaults(func=cmd_volume_delete)
+
+    be = sub.add_parser('backend', help='backends').add_subparsers(
+        dest='action', metavar='ACTION')
+    be.required = True
+    be.add_parser('list').set_defaults(func=cmd_backend_list)
+    svc = sub.add_parser('service', help='services').add_subparsers(
+        dest='action', metavar='ACTION')
+    svc.required = True
+    svc.add_parser('list').set_defaults(func=cmd_service_list)
+    return parser
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
+    api = api_client.make_session(args)
+    try:
+        return args.func(api, args)
+    except api_client.ApiError as exc:
+        print('Error: %s' % exc.detail, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

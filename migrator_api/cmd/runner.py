@@ -1,0 +1,83 @@
+"""Starting the API, the conductor and the agents inside one process."""
+
+import signal
+import threading
+
+from oslo_log import log as logging
+
+from migrator_api.common import rpc
+from migrator_api.common import service
+from migrator_api.common import states
+from migrator_api.common import threads
+
+LOG = logging.getLogger(__name__)
+
+
+class Runner:
+
+    def __init__(self, conf):
+        self.conf = conf
+        self.services = []
+        self.httpd = None
+        self._stopped = threading.Event()
+        rpc.init(conf)
+
+    def start_api_side(self, sync_db=False):
+        from migrator_api.api import app as api_app
+        from migrator_api.cmd import wsgi_server
+        from migrator_api.conductor import manager
+        from migrator_api.db import api as db_api
+        from migrator_api.db import migration
+
+        db_api.configure(self.conf)
+        if sync_db:
+            migration.upgrade()
+        if self.conf.conductor.enabled:
+            mgr = manager.ConductorManager(self.conf.host)
+            self._start(service.Service(
+                rpc.CONDUCTOR_TOPIC, self.conf.host, mgr,
+                report_interval=self.conf.volume.report_interval,
+                report=mgr.heartbeat))
+        app = api_app.setup_app(self.conf)
+        self.httpd = wsgi_server.make_server(
+            self.conf.api.host_ip, self.conf.api.port, app,
+            self.conf.api.workers)
+        threads.spawn('wsgi-server', self.httpd.serve_forever)
+        LOG.info('migrator API listening on http://%s:%s/',
+                 self.conf.api.host_ip, self.httpd.server_port)
+
+    def start_volume(self):
+        from migrator_volume import manager
+        self._start(service.Service(
+            rpc.VOLUME_TOPIC, self.conf.host,
+            manager.VolumeManager(self.conf),
+            report_interval=self.conf.volume.report_interval))
+
+    def _start(self, svc):
+        svc.start()
+        self.services.append(svc)
+
+    def stop(self):
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+            self.httpd = None
+        for svc in reversed(self.services):
+            try:
+                svc.stop()
+            except Exception:
+                LOG.exception('Stopping %s failed', svc.topic)
+        self.services = []
+        rpc.cleanup()
+        self._stopped.set()
+
+    def run_until_signalled(self):
+        def _handler(signum, frame):
+            self._stopped.set()
+        signal.signal(signal.SIGTERM, _handler)
+        signal.signal(signal.SIGINT, _handler)
+        while not self._stopped.wait(1):
+            pass
+        LOG.info('Stopping')
+        self.stop()
+        return states.M_SUCCESS

@@ -1,0 +1,75 @@
+"""Running an RPC service on native threads.
+
+A ``Service`` serves one manager on one topic and, for agents, sends a
+heartbeat (``manager.report_state()``) every ``report_interval``
+seconds from a thread of its own.
+"""
+
+import threading
+
+from oslo_log import log as logging
+
+from migrator_api.common import rpc
+from migrator_api.common import threads
+
+LOG = logging.getLogger(__name__)
+
+
+class Service:
+
+    def __init__(self, topic, host, manager, report_interval=None,
+                 report=None):
+        self.topic = topic
+        self.host = host
+        self.manager = manager
+        self.report_interval = report_interval
+        self._report = report or getattr(manager, 'report_state', None)
+        self._server = None
+        self._stop = threading.Event()
+        self._reporter = None
+
+    def start(self):
+        init_host = getattr(self.manager, 'init_host', None)
+        if init_host is not None:
+            init_host()
+        self._server = rpc.get_server(self.topic, self.host, [self.manager])
+        self._server.start()
+        LOG.info('%s serving on topic %s as %s', type(self.manager).__name__,
+                 self.topic, self.host)
+        if self.report_interval and self._report is not None:
+            self._reporter = threads.spawn(
+                '%s-heartbeat' % self.topic, self._report_loop)
+
+    def _report_loop(self):
+        while True:
+            try:
+                self._report()
+            except Exception:
+                LOG.exception('Heartbeat of %s failed', self.topic)
+            if self._stop.wait(self.report_interval):
+                return
+
+    def stop(self):
+        self._stop.set()
+        if self._server is not None:
+            self._server.stop()
+            self._server.wait()
+            self._server = None
+        cleanup = getattr(self.manager, 'cleanup_host', None)
+        if cleanup is not None:
+            cleanup()
+        if self._reporter is not None:
+            self._reporter.join(timeout=5)
+
+    def wait_forever(self):
+        """Block until SIGTERM/SIGINT, then stop."""
+        stop = threading.Event()
+        import signal
+
+        def _handler(signum, frame):
+            stop.set()
+        signal.signal(signal.SIGTERM, _handler)
+        signal.signal(signal.SIGINT, _handler)
+        while not stop.wait(1):
+            pass
+        self.stop()

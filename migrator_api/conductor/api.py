@@ -1,0 +1,119 @@
+"""What the REST layer asks of the system: validate, record, cast.
+
+Each function checks what it can against the database, records the
+change (compare-and-swap, so a racing request gets a 409 and changes
+nothing), then casts the work to the conductor.  Reads go straight to
+``migrator_api.db.api``.
+"""
+
+from oslo_config import cfg
+from oslo_log import log as logging
+from oslo_utils import timeutils
+
+from migrator_api.common import exception
+from migrator_api.common import states
+from migrator_api.conductor import rpcapi
+from migrator_api.db import api as db_api
+
+CONF = cfg.CONF
+LOG = logging.getLogger(__name__)
+
+
+def service_is_up(service):
+    if service is None or service.last_seen_at is None:
+        return False
+    age = timeutils.delta_seconds(service.last_seen_at, timeutils.utcnow())
+    return age <= CONF.conductor.service_down_time
+
+
+def backend_is_up(backend):
+    return service_is_up(db_api.service_get(backend.host,
+                                            states.BINARY_VOLUME))
+
+
+def _usable_backend(ident):
+    backend = db_api.backend_get(ident)
+    if not backend_is_up(backend):
+        raise exception.BackendUnavailable(
+            backend=backend.name,
+            reason='its volume worker on host %s is down' % backend.host)
+    return backend
+
+
+def create_volume(ctxt, size, backend, name=None):
+    backend_row = _usable_backend(backend)
+    free = backend_row.free_capacity_bytes
+    if free is not None and size > free:
+        raise exception.InsufficientCapacity(
+            backend=backend_row.name, size=size,
+            reason='%d bytes free' % free)
+    volume = db_api.volume_create({
+        'name': name, 'size': size, 'status': states.CREATING,
+        'backend_id': backend_row.id, 'project_id': ctxt.project_id,
+        'user_id': ctxt.user_id, 'hidden': False})
+    rpcapi.ConductorAPI().create_volume(ctxt, volume.id)
+    return volume
+
+
+def delete_volume(ctxt, volume_id):
+    volume = db_api.volume_get(volume_id)
+    deletable = (states.AVAILABLE, states.ERROR, states.ERROR_DELETING)
+    if volume.migration_status in states.MIGRATION_RUNNING:
+        raise exception.VolumeMigrating(
+            volume_id=volume_id, migration_id='-',
+            migration_status=volume.migration_status)
+    if db_api.attachment_get_all(volume_id=volume_id):
+        raise exception.InvalidVolumeStatus(
+            volume_id=volume_id, status=volume.status, action='delete',
+            expected='detached')
+    if not db_api.volume_update(
+            volume_id, {'status': states.DELETING},
+            expected={'status': deletable,
+                      'migration_status': (None,) + states.MIGRATION_FINISHED}):
+        raise exception.InvalidVolumeStatus(
+            volume_id=volume_id, status=volume.status, action='delete',
+            expected=' or '.join(deletable))
+    rpcapi.ConductorAPI().delete_volume(ctxt, volume_id)
+    return db_api.volume_get(volume_id)
+
+
+def create_migration(ctxt, volume_id, dest_backend, force=False):
+    backend_row = _usable_backend(dest_backend)
+    volume = db_api.volume_get(volume_id)
+    src_backend = volume.backend
+    if src_backend.id != backend_row.id and not backend_is_up(src_backend):
+        raise exception.BackendUnavailable(
+            backend=src_backend.name,
+            reason='its volume worker on host %s is down' % src_backend.host)
+    free = backend_row.free_capacity_bytes
+    if (src_backend.id != backend_row.id and free is not None
+            and volume.size > free):
+        raise exception.InsufficientCapacity(
+            backend=backend_row.name, size=volume.size,
+            reason='%d bytes free' % free)
+    migration = db_api.migration_create(volume_id, backend_row.id, force,
+                                        project_id=ctxt.project_id)
+    LOG.info('Migration %s of volume %s to backend %s accepted',
+             migration.id, volume_id, backend_row.name)
+    rpcapi.ConductorAPI().start_migration(ctxt, migration.id)
+    return migration
+
+
+def cancel_migration(ctxt, migration_id):
+    migration = db_api.migration_get(migration_id)
+    if not db_api.migration_update(
+            migration_id, {'cancel_requested': True},
+            expected={'status': states.MIGRATION_CANCELLABLE,
+                      'phase': (states.P_QUEUED,
+                                states.P_CREATING_DESTINATION,
+                                states.P_FREEZING, states.P_COPYING)}):
+        current = db_api.migration_get(migration_id)
+        raise exception.InvalidMigrationStatus(
+            migration_id=migration_id,
+            status='%s (phase %s)' % (current.status, current.phase),
+            action='cancel it (only a migration that is starting or '
+                   'copying can be cancelled)')
+    LOG.info('Cancel of migration %s (volume %s) requested', migration_id,
+             migration.volume_id)
+    rpcapi.ConductorAPI().cancel_migration(ctxt, migration_id)
+    return db_api.migration_get(migration_id)

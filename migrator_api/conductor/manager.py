@@ -1,0 +1,58 @@
+"""The conductor's RPC endpoint: thin, each call delegates to a flow."""
+
+import oslo_messaging as messaging
+from oslo_log import log as logging
+
+from migrator_api.common import states
+from migrator_api.common import threads
+from migrator_api.conductor import migrate
+from migrator_api.conductor import progress
+from migrator_api.conductor import volumes
+from migrator_api.conductor import watchdog
+from migrator_api.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+
+
+class ConductorManager:
+
+    target = messaging.Target(version='1.0')
+
+    def __init__(self, host):
+        self.host = host
+        self._watchdog = watchdog.Watchdog()
+
+    def init_host(self):
+        self._watchdog.start()
+
+    def cleanup_host(self):
+        self._watchdog.stop()
+
+    def heartbeat(self):
+        db_api.service_report(self.host, states.BINARY_CONDUCTOR)
+
+    # From the API.
+    def create_volume(self, ctxt, volume_id):
+        threads.spawn('volume-create', volumes.create, volume_id)
+
+    def delete_volume(self, ctxt, volume_id):
+        threads.spawn('volume-delete', volumes.delete, volume_id)
+
+    def start_migration(self, ctxt, migration_id):
+        migrate.spawn(migration_id)
+
+    def cancel_migration(self, ctxt, migration_id):
+        migrate.cancel(migration_id)
+
+    # From the agents.
+    def report_state(self, ctxt, host, binary, backends=None):
+        db_api.service_report(host, binary)
+        if backends is not None:
+            db_api.backend_sync(host, backends)
+
+    def copy_progress(self, ctxt, migration_id, bytes_done, bytes_total):
+        progress.record(migration_id, bytes_done, bytes_total)
+
+    def copy_finished(self, ctxt, migration_id, bytes_done, bytes_total,
+                      error=None):
+        migrate.copy_finished(migration_id, bytes_done, bytes_total, error)

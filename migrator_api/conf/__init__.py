@@ -1,0 +1,25 @@
+"""Configuration: one module per option group.
+
+Nothing here reads the configuration; ``register_opts`` only declares
+the options on a ConfigOpts.
+"""
+
+from oslo_config import cfg
+
+from migrator_api.conf import api
+from migrator_api.conf import compute
+from migrator_api.conf import conductor
+from migrator_api.conf import default
+from migrator_api.conf import volume
+
+CONF = cfg.CONF
+
+_MODULES = (default, api, conductor, volume, compute)
+
+
+def register_opts(conf):
+    for module in _MODULES:
+        module.register_opts(conf)
+
+
+register_opts(CONF)

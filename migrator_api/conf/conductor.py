@@ -1,0 +1,29 @@
+from oslo_config import cfg
+
+GROUP = 'conductor'
+
+opts = [
+    cfg.IntOpt('service_down_time', default=60, min=1,
+               help='Seconds without a heartbeat after which a volume '
+                    'worker or compute agent is reported down.'),
+    cfg.IntOpt('copy_report_timeout', default=120, min=5,
+               help='Seconds a running copy may go without reporting '
+                    'progress before the conductor asks the worker about '
+                    'it and, if the worker no longer knows it, fails the '
+                    'migration.'),
+    cfg.IntOpt('rpc_call_timeout', default=60, min=1,
+               help='Seconds to wait for the answer to a synchronous RPC '
+                    'call to an agent.'),
+    cfg.BoolOpt('enabled', default=True,
+                help='Run the conductor (the migration orchestration and '
+                     'the RPC endpoint the agents report to) inside '
+                     'migrator-api.'),
+]
+
+
+def register_opts(conf):
+    conf.register_opts(opts, group=GROUP)
+
+
+def list_opts():
+    return {GROUP: opts}

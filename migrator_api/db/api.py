@@ -1,0 +1,401 @@
+"""Database access: every function is one transaction.
+
+State changes that race (two migrate requests for one volume, a report
+arriving after a cancel) are compare-and-swap updates: ``expected``
+names the values a row must still hold, and a row that no longer holds
+them is left alone and reported with ``None``/``False``.
+"""
+
+from oslo_db.sqlalchemy import enginefacade
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+import sqlalchemy as sa
+
+from migrator_api.common import exception
+from migrator_api.common import states
+from migrator_api.db import models
+
+_MAIN = None
+
+
+@enginefacade.transaction_context_provider
+class _TxContext:
+    """A private holder for one transaction."""
+
+
+def configure(conf):
+    """Point the API at [database] connection (fresh engine each call)."""
+    global _MAIN
+    dispose()
+    ctx = enginefacade.transaction_context()
+    ctx.configure(**dict(conf.database.items()))
+    _MAIN = ctx
+
+
+def dispose():
+    global _MAIN
+    if _MAIN is not None:
+        try:
+            _MAIN.writer.get_engine().dispose()
+        except Exception:
+            pass
+    _MAIN = None
+
+
+def get_engine():
+    return _MAIN.writer.get_engine()
+
+
+def _writer():
+    return _MAIN.writer.using(_TxContext())
+
+
+def _reader():
+    return _MAIN.reader.using(_TxContext())
+
+
+def _apply_expected(query, model, expected):
+    for key, value in (expected or {}).items():
+        column = getattr(model, key)
+        if isinstance(value, (tuple, list, set, frozenset)):
+            values = list(value)
+            if None in values:
+                values.remove(None)
+                query = query.filter(sa.or_(column.in_(values),
+                                            column.is_(None)))
+            else:
+                query = query.filter(column.in_(values))
+        elif value is None:
+            query = query.filter(column.is_(None))
+        else:
+            query = query.filter(column == value)
+    return query
+
+
+def _update(session, model, row_id, values, expected):
+    query = _apply_expected(session.query(model).filter_by(id=row_id),
+                            model, expected)
+    values = dict(values)
+    values.setdefault('updated_at', timeutils.utcnow())
+    return query.update(values, synchronize_session=False) == 1
+
+
+def _paginate(query, model, limit, marker, sort_key='created_at'):
+    sort_col = getattr(model, sort_key)
+    if marker is not None:
+        marker_row = query.session.query(model).filter_by(
+            id=marker).one_or_none()
+        if marker_row is None:
+            raise exception.InvalidInput(
+                reason='marker %s does not exist' % marker)
+        mval = getattr(marker_row, sort_key)
+        query = query.filter(sa.or_(sort_col > mval,
+                                    sa.and_(sort_col == mval,
+                                            model.id > marker)))
+    query = query.order_by(sort_col, model.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return query.all()
+
+
+# Services -----------------------------------------------------------------
+
+def service_report(host, binary):
+    now = timeutils.utcnow()
+    with _writer() as session:
+        row = session.query(models.Service).filter_by(
+            host=host, binary=binary).one_or_none()
+        if row is None:
+            row = models.Service(host=host, binary=binary)
+            session.add(row)
+        row.last_seen_at = now
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+def service_get_all(binary=None, host=None):
+    with _reader() as session:
+        query = session.query(models.Service)
+        if binary:
+            query = query.filter_by(binary=binary)
+        if host:
+            query = query.filter_by(host=host)
+        return query.order_by(models.Service.id).all()
+
+
+def service_get(host, binary):
+    with _reader() as session:
+        return session.query(models.Service).filter_by(
+            host=host, binary=binary).one_or_none()
+
+
+# Backends -----------------------------------------------------------------
+
+def backend_sync(host, reports):
+    """Record the backends a worker serves, as it just reported them."""
+    with _writer() as session:
+        for report in reports or []:
+            row = session.query(models.Backend).filter_by(
+                name=report['name']).one_or_none()
+            if row is None:
+                row = models.Backend(id=uuidutils.generate_uuid(),
+                                     name=report['name'])
+                session.add(row)
+            row.host = host
+            row.backend_type = report['backend_type']
+            row.capabilities = dict(report.get('capabilities') or {})
+            row.total_capacity_bytes = report.get('total_capacity_bytes')
+            row.free_capacity_bytes = report.get('free_capacity_bytes')
+            row.updated_at = timeutils.utcnow()
+
+
+def backend_get_all(filters=None):
+    filters = filters or {}
+    with _reader() as session:
+        query = session.query(models.Backend)
+        for key in ('name', 'host', 'backend_type'):
+            if filters.get(key) is not None:
+                query = query.filter(getattr(models.Backend, key)
+                                     == filters[key])
+        return query.order_by(models.Backend.name).all()
+
+
+def backend_get(ident):
+    """A backend by id or by name."""
+    with _reader() as session:
+        row = session.query(models.Backend).filter(
+            sa.or_(models.Backend.id == ident,
+                   models.Backend.name == ident)).one_or_none()
+        if row is None:
+            raise exception.BackendNotFound(backend=ident)
+        return row
+
+
+# Volumes ------------------------------------------------------------------
+
+VOLUME_FILTERS = ('status', 'migration_status', 'backend_id', 'project_id',
+                  'name')
+
+
+def volume_create(values):
+    values = dict(values)
+    values.setdefault('id', uuidutils.generate_uuid())
+    with _writer() as session:
+        row = models.Volume(**values)
+        session.add(row)
+    return volume_get(values['id'], include_hidden=True)
+
+
+def volume_get(volume_id, include_hidden=False):
+    with _reader() as session:
+        query = session.query(models.Volume).filter_by(id=volume_id)
+        if not include_hidden:
+            query = query.filter_by(hidden=False)
+        row = query.one_or_none()
+        if row is None:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        return row
+
+
+def volume_get_all(filters=None, limit=None, marker=None,
+                   include_hidden=False):
+    filters = filters or {}
+    with _reader() as session:
+        query = session.query(models.Volume)
+        if not include_hidden:
+            query = query.filter_by(hidden=False)
+        for key in VOLUME_FILTERS:
+            if key in filters:
+                value = filters[key]
+                column = getattr(models.Volume, key)
+                query = query.filter(column.is_(None) if value is None
+                                     else column == value)
+        return _paginate(query, models.Volume, limit, marker)
+
+
+def volume_update(volume_id, values, expected=None):
+    """Update a volume; False if it no longer matches ``expected``."""
+    with _writer() as session:
+        return _update(session, models.Volume, volume_id, values, expected)
+
+
+def volume_destroy(volume_id, expected=None):
+    with _writer() as session:
+        query = _apply_expected(
+            session.query(models.Volume).filter_by(id=volume_id),
+            models.Volume, expected)
+        return query.delete(synchronize_session=False) == 1
+
+
+# Attachments --------------------------------------------------------------
+
+def attachment_get_all(volume_id=None, instance_uuid=None):
+    with _reader() as session:
+        query = session.query(models.Attachment)
+        if volume_id:
+            query = query.filter_by(volume_id=volume_id)
+        if instance_uuid:
+            query = query.filter_by(instance_uuid=instance_uuid)
+        return query.order_by(models.Attachment.created_at).all()
+
+
+# Migrations ---------------------------------------------------------------
+
+MIGRATION_FILTERS = ('status', 'phase', 'volume_id', 'source_backend_id',
+                     'dest_backend_id')
+
+
+def migration_create(volume_id, dest_backend_id, force, project_id=None):
+    """Check the volume may migrate and record the migration, atomically.
+
+    Raises a 4xx/409 exception and changes nothing when the volume is
+    unknown, already migrating, already on the destination backend or in
+    a status that forbids a migration.
+    """
+    now = timeutils.utcnow()
+    with _writer() as session:
+        vol = session.query(models.Volume).filter_by(
+            id=volume_id, hidden=False).with_for_update().one_or_none()
+        if vol is None:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        running = session.query(models.Migration).filter(
+            models.Migration.volume_id == volume_id,
+            models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
+        if running is not None:
+            raise exception.VolumeMigrating(
+                volume_id=volume_id, migration_id=running.id,
+                migration_status=running.status)
+        if vol.backend_id == dest_backend_id:
+            raise exception.SameBackend(volume_id=volume_id,
+                                        backend=vol.backend.name)
+        if vol.status not in states.MIGRATABLE_VOLUME_STATUSES:
+            raise exception.InvalidVolumeStatus(
+                volume_id=volume_id, status=vol.status, action='migrate',
+                expected=' or '.join(states.MIGRATABLE_VOLUME_STATUSES))
+        migration = models.Migration(
+            id=uuidutils.generate_uuid(), volume_id=volume_id,
+            source_backend_id=vol.backend_id,
+            dest_backend_id=dest_backend_id, status=states.M_STARTING,
+            phase=states.P_QUEUED, force=bool(force),
+            previous_volume_status=vol.status, bytes_done=0,
+            bytes_total=vol.size, started_at=now, created_at=now)
+        session.add(migration)
+        guard = {'status': vol.status}
+        values = {'migration_status': states.M_STARTING, 'updated_at': now}
+        if force:
+            values['status'] = states.MAINTENANCE
+        if not _update(session, models.Volume, volume_id, values, guard):
+            raise exception.Conflict(
+                reason='volume %s changed during the request' % volume_id)
+        migration_id = migration.id
+    return migration_get(migration_id)
+
+
+def migration_get(migration_id):
+    with _reader() as session:
+        row = session.query(models.Migration).filter_by(
+            id=migration_id).one_or_none()
+        if row is None:
+            raise exception.MigrationNotFound(migration_id=migration_id)
+        return row
+
+
+def migration_get_all(filters=None, limit=None, marker=None):
+    filters = filters or {}
+    with _reader() as session:
+        query = session.query(models.Migration)
+        for key in MIGRATION_FILTERS:
+            if filters.get(key) is not None:
+                value = filters[key]
+                column = getattr(models.Migration, key)
+                query = query.filter(column.in_(value)
+                                     if isinstance(value, (list, tuple))
+                                     else column == value)
+        return _paginate(query, models.Migration, limit, marker)
+
+
+def migration_update(migration_id, values, expected=None):
+    """Update a migration; False if it no longer matches ``expected``."""
+    with _writer() as session:
+        return _update(session, models.Migration, migration_id, values,
+                       expected)
+
+
+def migration_and_volume_update(migration_id, migration_values, volume_id,
+                                volume_values, expected=None):
+    """Update a migration and its volume in one transaction.
+
+    ``expected`` guards the migration row; nothing changes when it does
+    not match.
+    """
+    with _writer() as session:
+        if not _update(session, models.Migration, migration_id,
+                       migration_values, expected):
+            return False
+        if volume_values:
+            _update(session, models.Volume, volume_id, volume_values, None)
+        return True
+
+
+def migration_switch_volume(migration, expected_phase):
+    """Make the user's volume live on the destination, atomically.
+
+    The user's volume takes the destination's backend and location; the
+    hidden destination row takes the source's, so that deleting it
+    deletes the old data.  Recorded as phase deleting_source.
+    """
+    now = timeutils.utcnow()
+    with _writer() as session:
+        mig = _apply_expected(
+            session.query(models.Migration).filter_by(id=migration.id),
+            models.Migration, {'phase': expected_phase}).with_for_update(
+        ).one_or_none()
+        if mig is None:
+            return False
+        vol = session.query(models.Volume).filter_by(
+            id=mig.volume_id).with_for_update().one()
+        dst = session.query(models.Volume).filter_by(
+            id=mig.dest_volume_id).with_for_update().one()
+        src_backend, src_location = vol.backend_id, vol.location
+        vol.backend_id, vol.location = dst.backend_id, dst.location
+        dst.backend_id, dst.location = src_backend, src_location
+        dst.status = states.DELETING
+        vol.updated_at = dst.updated_at = now
+        mig.phase = states.P_DELETING_SOURCE
+        mig.status = states.M_COMPLETING
+        mig.updated_at = now
+        vol.migration_status = states.M_COMPLETING
+        return True
+
+
+def migration_create_destination(migration_id, volume_values):
+    """Record the hidden destination volume, then phase
+    creating_destination, in one transaction (before the worker is
+    asked to create it)."""
+    with _writer() as session:
+        mig = session.query(models.Migration).filter_by(
+            id=migration_id, phase=states.P_QUEUED).with_for_update(
+        ).one_or_none()
+        if mig is None:
+            return None
+        values = dict(volume_values)
+        values.setdefault('id', uuidutils.generate_uuid())
+        session.add(models.Volume(hidden=True, status=states.CREATING,
+                                  **values))
+        mig.dest_volume_id = values['id']
+        mig.phase = states.P_CREATING_DESTINATION
+        mig.updated_at = timeutils.utcnow()
+        return values['id']
+
+
+def migration_get_running():
+    with _reader() as session:
+        return session.query(models.Migration).filter(
+            models.Migration.status.in_(states.MIGRATION_RUNNING)).all()
+
+
+def volume_get_in_status(statuses):
+    with _reader() as session:
+        return session.query(models.Volume).filter(
+            models.Volume.status.in_(statuses)).all()

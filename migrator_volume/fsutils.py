@@ -1,0 +1,86 @@
+"""Small Linux file and block-device primitives used by the backends and
+the copiers."""
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import stat
+import struct
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_LIBC.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64,
+                            ctypes.c_int64)
+
+FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+BLKZEROOUT = 0x127f          # _IO(0x12, 127): zero a byte range
+BLKSSZGET = 0x1268           # _IO(0x12, 104): logical sector size
+
+#: Errors meaning "this file system or device cannot do that".
+UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.ENOSYS)
+
+
+def is_block_device(path):
+    return stat.S_ISBLK(os.stat(path).st_mode)
+
+
+def device_size(path):
+    """Size in bytes of a block device (or a file)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
+
+
+def sector_size(fd):
+    """Logical sector size of the block device open as ``fd``."""
+    buf = fcntl.ioctl(fd, BLKSSZGET, struct.pack('i', 0))
+    return struct.unpack('i', buf)[0]
+
+
+def supports_direct_io(path, flags):
+    """Whether ``path`` can be opened with O_DIRECT (and ``flags``)."""
+    try:
+        fd = os.open(path, flags | os.O_DIRECT | os.O_CLOEXEC)
+    except OSError as e:
+        if e.errno == errno.EINVAL:
+            return False
+        raise
+    os.close(fd)
+    return True
+
+
+def punch_hole(fd, offset, length):
+    """Deallocate a range of a file; it then reads as zeroes."""
+    if _LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                       offset, length) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def zero_out(fd, offset, length):
+    """Make a sector-aligned range of a block device read as zeroes."""
+    fcntl.ioctl(fd, BLKZEROOUT, struct.pack('QQ', offset, length))
+
+
+def fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_json_atomic(path, data):
+    """Replace ``path`` with ``data`` so that a crash leaves either the
+    old or the new content, both durable (tmp + fsync + rename)."""
+    tmp = '%s.tmp.%d' % (path, os.getpid())
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+    fsync_dir(os.path.dirname(path) or '.')

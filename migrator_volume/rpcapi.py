@@ -1,0 +1,60 @@
+"""Client side of the volume worker RPC API.
+
+Every call goes to the worker serving the backend (server = its host).
+A location is a connection description in Cinder's connection_info
+shape, never a bare path::
+
+    {"driver_volume_type": "file", "data": {"path": "/srv/a/volume-ID"}}
+    {"driver_volume_type": "block", "data": {"device_path": "/dev/loop3"}}
+
+Versions:
+  1.0 - create_volume, delete_volume, copy_volume, cancel_copy,
+        get_copy_status
+"""
+
+from migrator_api.common import rpc
+from migrator_api.common import rpcapi_base
+
+
+class VolumeAPI(rpcapi_base.RPCAPI):
+    TOPIC = rpc.VOLUME_TOPIC
+    RPC_API_VERSION = '1.0'
+
+    def create_volume(self, ctxt, host, backend, volume_id, size):
+        """Create a raw volume of size bytes; return its location."""
+        return self.prepare(server=host).call(
+            ctxt, 'create_volume', backend=backend, volume_id=volume_id,
+            size=size)
+
+    def delete_volume(self, ctxt, host, backend, volume_id, location):
+        """Delete a volume; deleting one already gone succeeds."""
+        return self.prepare(server=host).call(
+            ctxt, 'delete_volume', backend=backend, volume_id=volume_id,
+            location=location)
+
+    def copy_volume(self, ctxt, host, migration_id, volume_id, src_location,
+                    dst_backend, dst_location, size):
+        """Start copying src onto dst (cast).
+
+        The worker reports progress with ConductorAPI.copy_progress every
+        migration_progress_report_interval seconds and the end with
+        ConductorAPI.copy_finished.
+        """
+        self.prepare(server=host).cast(
+            ctxt, 'copy_volume', migration_id=migration_id,
+            volume_id=volume_id, src_location=src_location,
+            dst_backend=dst_backend, dst_location=dst_location, size=size)
+
+    def cancel_copy(self, ctxt, host, migration_id):
+        """Stop the copy of a migration; True if one was running."""
+        return self.prepare(server=host).call(
+            ctxt, 'cancel_copy', migration_id=migration_id)
+
+    def get_copy_status(self, ctxt, host, migration_id):
+        """None if the worker knows no such copy, else a dict.
+
+        {"state": "running"|"done"|"error"|"cancelled",
+         "bytes_done": int, "bytes_total": int, "error": str|None}
+        """
+        return self.prepare(server=host).call(
+            ctxt, 'get_copy_status', migration_id=migration_id)
