@@ -12,6 +12,11 @@ import struct
 _LIBC = ctypes.CDLL(None, use_errno=True)
 _LIBC.fallocate.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64,
                             ctypes.c_int64)
+_LIBC.memcmp.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t)
+_LIBC.memcmp.restype = ctypes.c_int
+#: The most bytes is_zero() checks at once.
+ZERO_CHECK_MAX = 64 * 1024
+_ZEROES = ctypes.create_string_buffer(ZERO_CHECK_MAX)
 
 FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
@@ -64,6 +69,17 @@ def punch_hole(fd, offset, length):
 def zero_out(fd, offset, length):
     """Make a sector-aligned range of a block device read as zeroes."""
     fcntl.ioctl(fd, BLKZEROOUT, struct.pack('QQ', offset, length))
+
+
+def buffer_address(buf):
+    """Address of a writable buffer (an mmap: it never moves)."""
+    return ctypes.addressof(ctypes.c_char.from_buffer(buf))
+
+
+def is_zero(address, length):
+    """Whether ``length`` (<= ZERO_CHECK_MAX) bytes at ``address`` are all
+    zero; memcmp, without copying them."""
+    return _LIBC.memcmp(address, _ZEROES, length) == 0
 
 
 def fsync_dir(path):

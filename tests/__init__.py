@@ -1,0 +1,1 @@
+import migrator_api  # noqa: F401  selects the threading backend first

@@ -37,6 +37,7 @@ class TestCase(testtools.TestCase):
                                                    '%(name)s %(message)s'))
         self.conf_fixture = self.useFixture(config_fixture.Config(CONF))
         self.conf = CONF
+        CONF([], project='migrator', default_config_files=[])
         conf_opts.set_defaults(CONF)
         self.state_path = self.useFixture(fixtures.TempDir()).path
         self.flags(state_path=self.state_path)

@@ -16,6 +16,14 @@ if [ -d "$TARGET" ]; then
 else
     PYTHON=$TARGET
 fi
+if ! [ -x "$PYTHON" ]; then
+    echo "install-libvirt: no python interpreter at $PYTHON" >&2
+    exit 2
+fi
+
+# Concurrent runs (parallel test workers) wait for each other.
+exec 9>/tmp/migrator-install-libvirt.script.lock
+flock 9
 URI=qemu:///system
 QEMU_CONF=/etc/libvirt/qemu.conf
 PACKAGES="libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-system-x86 qemu-utils"
@@ -23,6 +31,15 @@ PACKAGES="libvirt-daemon-system libvirt-clients libvirt-dev pkg-config qemu-syst
 log() { echo "install-libvirt: $*" >&2; }
 
 # 1. Packages (skip apt entirely when everything is already there).
+# libvirt-python is built from source: it also needs a C compiler and
+# the headers of the interpreter it is installed into.
+PY_INCLUDE=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+if ! [ -f "$PY_INCLUDE/Python.h" ]; then
+    PACKAGES="$PACKAGES python3-dev"
+fi
+if ! command -v gcc >/dev/null 2>&1; then
+    PACKAGES="$PACKAGES gcc"
+fi
 missing=""
 for pkg in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null \

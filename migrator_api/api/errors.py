@@ -46,7 +46,7 @@ def error_response(environ, status, code, title, detail, headers=None):
                         'detail': detail,
                         'request_id': _request_id(environ)}]}
     resp = webob.Response(status=status, content_type='application/json',
-                          charset='UTF-8', headerlist=[])
+                          charset='UTF-8')
     resp.text = jsonutils.dumps(body)
     for name, value in (headers or {}).items():
         resp.headers[name] = value

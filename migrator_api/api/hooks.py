@@ -32,6 +32,7 @@ class ContextHook(pecan.hooks.PecanHook):
 
     def __init__(self, conf):
         self.conf = conf
+        self.auth_strategy = conf.api.auth_strategy
 
     def _challenge(self):
         try:
@@ -42,7 +43,8 @@ class ContextHook(pecan.hooks.PecanHook):
 
     def before(self, state):
         environ = state.request.environ
-        if self.conf.api.auth_strategy == 'noauth':
+        environ['migrator.conf'] = self.conf
+        if self.auth_strategy == 'noauth':
             ctxt = context.RequestContext.from_environ(
                 environ, is_admin=True, roles=['admin', 'member', 'reader'],
                 user_id=environ.get('HTTP_X_USER_ID', 'admin'),

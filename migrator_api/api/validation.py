@@ -1,7 +1,7 @@
 """jsonschema validation of request bodies and query strings.
 
-Every failure is a 400 (415 for a body that is not JSON) whose detail
-names the offending field or parameter.
+Every failure is a 400 whose detail names the offending field or
+parameter (415 for a body that is not JSON, 413 for an oversized one).
 """
 
 import json
@@ -21,8 +21,10 @@ _Validator = validators.extend(validators.Draft202012Validator,
                                type_checker=_TYPE_CHECKER)
 _FORMATS = jsonschema.FormatChecker(['uuid'])
 
+# Every request body of this API is a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+
 TRUE_VALUES = ('true', 'True', '1')
-BOOL_VALUES = TRUE_VALUES + ('false', 'False', '0')
 
 
 def _path(error):
@@ -40,6 +42,10 @@ def body(request, schema, optional=False):
 
     ``optional``: an empty body stands for ``{}``.
     """
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise webob.exc.HTTPRequestEntityTooLarge(
+            detail='The request body is larger than %d bytes.'
+            % MAX_BODY_BYTES)
     if optional and not request.body:
         return {}
     content_type = request.content_type

@@ -50,7 +50,7 @@ class Runner:
         from migrator_volume import manager
         self._start(service.Service(
             rpc.VOLUME_TOPIC, self.conf.host,
-            manager.VolumeManager(self.conf),
+            manager.VolumeManager(host=self.conf.host, conf=self.conf),
             report_interval=self.conf.volume.report_interval))
 
     def _start(self, svc):

@@ -12,15 +12,18 @@ CONF = mconf.CONF
 
 
 def register_library_opts(conf):
-    """Register oslo.messaging's options so defaults can be set early."""
-    from oslo_messaging import opts as messaging_opts
-    for group, opts in messaging_opts.list_opts():
-        group = getattr(group, 'name', group) or 'DEFAULT'
-        for opt in opts:
-            if group == 'DEFAULT':
-                conf.register_opt(opt)
-            else:
-                conf.register_opt(opt, group=group)
+    """Register the oslo.messaging options migrator sets defaults for.
+
+    oslo.messaging registers them only when a transport or notifier is
+    made, which is too late to give them defaults (migrator-all) or
+    overrides (tests).  Its list_opts() returns copies, which would
+    clash with its own registration, hence the module attributes.
+    """
+    from oslo_messaging.notify import notifier
+    from oslo_messaging import transport
+    conf.register_opts(transport._transport_opts)
+    conf.register_opts(notifier._notifier_opts,
+                       group='oslo_messaging_notifications')
 
 
 def parse_args(argv, default_config_files=None, defaults=None):

@@ -51,9 +51,29 @@ class _Abort(Exception):
         self.cancelled = cancelled
 
 
+_running = set()
+
+
 def spawn(migration_id):
     """Carry the migration on from its recorded phase, in a thread."""
-    return threads.spawn('migration-%s' % migration_id, run, migration_id)
+    def _run():
+        try:
+            run(migration_id)
+        finally:
+            with _locks_guard:
+                _running.discard(threading.current_thread())
+    with _locks_guard:
+        thread = threads.spawn('migration-%s' % migration_id, _run)
+        _running.add(thread)
+    return thread
+
+
+def wait_idle(timeout=60):
+    """Wait for the flow threads of this process (tests, shutdown)."""
+    with _locks_guard:
+        running = list(_running)
+    for thread in running:
+        thread.join(timeout)
 
 
 def run(migration_id):
@@ -198,18 +218,24 @@ def _delete_backend_volume(ctxt, volume):
     if volume.location is not None:
         backend = db_api.backend_get(volume.backend_id)
         _volume_rpc().delete_volume(ctxt, backend.host, backend.name,
-                                    volume.id, volume.location)
+                                    volume.provider_id, volume.location)
     db_api.volume_destroy(volume.id)
 
 
 def _start_rollback(mig, reason, cancelled=False):
     LOG.warning('Migration %s of volume %s: rolling back (%s)', mig.id,
                 mig.volume_id, reason)
-    values = {'phase': states.P_ROLLING_BACK, 'status': states.M_CANCELLING
-              if cancelled else states.M_ERROR,
+    # The status stays as it is while an error is rolled back, so that
+    # "error" means "rolled back"; a cancel shows as cancelling.
+    values = {'phase': states.P_ROLLING_BACK,
               'error': None if cancelled else reason}
-    if mig.phase in _FORWARD_ONLY or not db_api.migration_update(
-            mig.id, values, expected={'phase': mig.phase}):
+    volume_values = None
+    if cancelled:
+        values['status'] = states.M_CANCELLING
+        volume_values = {'migration_status': states.M_CANCELLING}
+    if mig.phase in _FORWARD_ONLY or not db_api.migration_and_volume_update(
+            mig.id, values, mig.volume_id, volume_values,
+            expected={'phase': mig.phase}):
         return
     spawn(mig.id)
 

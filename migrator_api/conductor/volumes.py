@@ -25,7 +25,7 @@ def create(volume_id):
     backend = volume.backend
     try:
         location = _rpc().create_volume(ctxt, backend.host, backend.name,
-                                        volume.id, volume.size)
+                                        volume.provider_id, volume.size)
     except Exception as exc:
         LOG.exception('Creating volume %s on %s failed', volume_id,
                       backend.name)
@@ -52,7 +52,7 @@ def delete(volume_id):
     try:
         if volume.location is not None:
             _rpc().delete_volume(ctxt, backend.host, backend.name,
-                                 volume.id, volume.location)
+                                 volume.provider_id, volume.location)
     except Exception as exc:
         LOG.exception('Deleting volume %s on %s failed', volume_id,
                       backend.name)

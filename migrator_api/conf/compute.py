@@ -16,6 +16,19 @@ opts = [
                     'the guest\'s writes during a live migration.'),
     cfg.StrOpt('journal_path', default='$state_path/compute-journal',
                help='Directory of the agent\'s crash-recovery journal.'),
+    cfg.IntOpt('block_job_timeout', default=3600, min=1,
+               help='Seconds a live block job (shallow copy onto the '
+                    'destination, fold-in, rollback) may take to become '
+                    'ready for its pivot before the step is reported as '
+                    'failed.  The job is left running and a later '
+                    'recovery picks it up.'),
+    cfg.IntOpt('libvirt_reconnect_timeout', default=120, min=1,
+               help='Seconds to keep trying to reconnect to libvirtd '
+                    'after the connection was lost (for example while '
+                    'libvirtd restarts).'),
+    cfg.IntOpt('device_detach_timeout', default=30, min=1,
+               help='Seconds to wait for the guest to release a '
+                    'hot-unplugged disk.'),
 ]
 
 

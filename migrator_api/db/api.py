@@ -6,6 +6,9 @@ names the values a row must still hold, and a row that no longer holds
 them is left alone and reported with ``None``/``False``.
 """
 
+import contextlib
+import threading
+
 from oslo_db.sqlalchemy import enginefacade
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -16,6 +19,11 @@ from migrator_api.common import states
 from migrator_api.db import models
 
 _MAIN = None
+# SQLite (the embedded default, one process) allows one writer at a time
+# and fails, rather than waits, when a reading transaction turns into a
+# writing one while another writes: writers take turns in the process.
+_SQLITE_WRITE_LOCK = threading.RLock()
+_serialize_writes = False
 
 
 @enginefacade.transaction_context_provider
@@ -27,9 +35,23 @@ def configure(conf):
     """Point the API at [database] connection (fresh engine each call)."""
     global _MAIN
     dispose()
+    global _serialize_writes
     ctx = enginefacade.transaction_context()
     ctx.configure(**dict(conf.database.items()))
     _MAIN = ctx
+    engine = ctx.writer.get_engine()
+    _serialize_writes = engine.dialect.name == 'sqlite'
+    if _serialize_writes:
+        sa.event.listen(engine, 'connect', _sqlite_pragmas)
+        engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_conn, record):
+    cursor = dbapi_conn.cursor()
+    cursor.execute('PRAGMA journal_mode=WAL')
+    cursor.execute('PRAGMA busy_timeout=30000')
+    cursor.execute('PRAGMA foreign_keys=ON')
+    cursor.close()
 
 
 def dispose():
@@ -46,8 +68,15 @@ def get_engine():
     return _MAIN.writer.get_engine()
 
 
+@contextlib.contextmanager
 def _writer():
-    return _MAIN.writer.using(_TxContext())
+    if not _serialize_writes:
+        with _MAIN.writer.using(_TxContext()) as session:
+            yield session
+        return
+    with _SQLITE_WRITE_LOCK:
+        with _MAIN.writer.using(_TxContext()) as session:
+            yield session
 
 
 def _reader():
@@ -181,6 +210,7 @@ VOLUME_FILTERS = ('status', 'migration_status', 'backend_id', 'project_id',
 def volume_create(values):
     values = dict(values)
     values.setdefault('id', uuidutils.generate_uuid())
+    values.setdefault('provider_id', values['id'])
     with _writer() as session:
         row = models.Volume(**values)
         session.add(row)
@@ -357,9 +387,10 @@ def migration_switch_volume(migration, expected_phase):
             id=mig.volume_id).with_for_update().one()
         dst = session.query(models.Volume).filter_by(
             id=mig.dest_volume_id).with_for_update().one()
-        src_backend, src_location = vol.backend_id, vol.location
-        vol.backend_id, vol.location = dst.backend_id, dst.location
-        dst.backend_id, dst.location = src_backend, src_location
+        src = (vol.backend_id, vol.location, vol.provider_id)
+        vol.backend_id, vol.location, vol.provider_id = (
+            dst.backend_id, dst.location, dst.provider_id)
+        dst.backend_id, dst.location, dst.provider_id = src
         dst.status = states.DELETING
         vol.updated_at = dst.updated_at = now
         mig.phase = states.P_DELETING_SOURCE
@@ -381,6 +412,7 @@ def migration_create_destination(migration_id, volume_values):
             return None
         values = dict(volume_values)
         values.setdefault('id', uuidutils.generate_uuid())
+        values.setdefault('provider_id', values['id'])
         session.add(models.Volume(hidden=True, status=states.CREATING,
                                   **values))
         mig.dest_volume_id = values['id']

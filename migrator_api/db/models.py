@@ -59,6 +59,9 @@ class Volume(TimestampMixin, Base):
     backend_id = _uuid_col(sa.ForeignKey('backends.id'), nullable=False)
     # Connection description (Cinder connection_info shape).
     location = sa.Column(sa.JSON, nullable=True)
+    # The id the backend knows the data by: the volume's own id until a
+    # migration gives the volume the data of its destination volume.
+    provider_id = _uuid_col(nullable=True)
     migration_status = sa.Column(sa.String(32), nullable=True)
     # A migration's temporary destination: never shown to non-admins.
     hidden = sa.Column(sa.Boolean, nullable=False, default=False)
@@ -85,7 +88,8 @@ class Migration(TimestampMixin, Base):
     __table_args__ = (sa.Index('migrations_volume_id_idx', 'volume_id'),
                       sa.Index('migrations_status_idx', 'status'))
     id = _uuid_col(primary_key=True)
-    volume_id = _uuid_col(sa.ForeignKey('volumes.id'), nullable=False)
+    # No foreign key: a migration's record outlives its volume.
+    volume_id = _uuid_col(nullable=False)
     source_backend_id = _uuid_col(sa.ForeignKey('backends.id'),
                                   nullable=False)
     dest_backend_id = _uuid_col(sa.ForeignKey('backends.id'),

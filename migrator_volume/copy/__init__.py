@@ -1,0 +1,24 @@
+"""Copying a volume's data, and picking how.
+
+dd between two block devices, in-process file I/O whenever a file is
+involved (sparse-aware, and the only way to keep a file sparse).
+"""
+
+from migrator_volume.copy import dd
+from migrator_volume.copy import fileio
+from migrator_volume import fsutils
+
+
+def make_copier(src, dst, size, conf, dst_zeroed, label=None):
+    """A copier of the first ``size`` bytes of local path ``src`` onto
+    ``dst``, set up from the ``[volume]`` options of ``conf``."""
+    kwargs = {'bps_limit': conf.volume.volume_copy_bps_limit,
+              'dst_zeroed': dst_zeroed, 'label': label}
+    if fsutils.is_block_device(src) and fsutils.is_block_device(dst):
+        return dd.DdCopier(
+            src, dst, size,
+            blocksize=dd.parse_blocksize(conf.volume.volume_dd_blocksize),
+            **kwargs)
+    return fileio.FileIOCopier(
+        src, dst, size, chunk_size=conf.volume.file_copy_chunk_size,
+        **kwargs)

@@ -32,12 +32,12 @@ class Throttle:
         return self.rate > 0
 
     def piece_size(self, preferred, multiple=1):
-        """The most bytes to move at once: ``preferred`` when unlimited,
-        else about BURST_SECONDS of bandwidth (a multiple of
-        ``multiple``, at least one)."""
-        if not self.limited:
-            return preferred
-        piece = min(preferred, max(MIN_PIECE, int(self.rate * BURST_SECONDS)))
+        """The most bytes to move at once: ``preferred``, or about
+        BURST_SECONDS of bandwidth when that is less; rounded down to a
+        multiple of ``multiple`` (at least one)."""
+        piece = preferred
+        if self.limited:
+            piece = min(piece, max(MIN_PIECE, int(self.rate * BURST_SECONDS)))
         return max(multiple, piece // multiple * multiple)
 
     def consume(self, nbytes):

@@ -18,6 +18,7 @@ from migrator_api.common import config
 from migrator_api.common import rpc
 from migrator_api.common import service
 from migrator_api.conductor import manager as conductor_manager
+from migrator_api.conductor import migrate
 from migrator_api.conf import backend as backend_conf
 from migrator_api.db import api as db_api
 from migrator_api.db import migration
@@ -76,9 +77,11 @@ class System(fixtures.Fixture):
         self._start(service.Service(rpc.CONDUCTOR_TOPIC, HOST,
                                     self.conductor, report_interval=1,
                                     report=self.conductor.heartbeat))
-        self.volume = volume_manager.VolumeManager(conf)
+        self.volume = volume_manager.VolumeManager(host=HOST, conf=conf)
         self._start(service.Service(rpc.VOLUME_TOPIC, HOST, self.volume,
                                     report_interval=1))
+        # Runs before the services stop: let running flows settle.
+        self.addCleanup(migrate.wait_idle, 30)
         self.app = webtest.TestApp(api_app.setup_app(conf))
         self.wait_for(lambda: len(db_api.backend_get_all()) ==
                       len(self.backends), 'backends reported')
@@ -99,5 +102,7 @@ class System(fixtures.Fixture):
 
     @staticmethod
     def notifications(event_prefix='volume.migration.'):
-        return [n for n in test_notifier.NOTIFICATIONS
-                if n[1].startswith(event_prefix)]
+        """(publisher_id, event_type, payload) of the notifications sent."""
+        return [(m['publisher_id'], m['event_type'], m['payload'])
+                for _ctxt, m, _prio, _retry in test_notifier.NOTIFICATIONS
+                if m['event_type'].startswith(event_prefix)]

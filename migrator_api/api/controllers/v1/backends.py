@@ -2,6 +2,7 @@
 
 import pecan
 
+from migrator_api.api.controllers import base
 from migrator_api.api.controllers.v1 import utils
 from migrator_api.api.schemas import backends as schema
 from migrator_api.api import validation
@@ -27,7 +28,7 @@ def backend_view(backend):
     }
 
 
-class BackendController:
+class BackendController(base.Controller):
 
     def __init__(self, ident):
         self.ident = ident
@@ -43,7 +44,7 @@ class BackendController:
         return {'backend': backend_view(db_api.backend_get(self.ident))}
 
 
-class BackendsController:
+class BackendsController(base.Controller):
     item_param = 'backend'
 
     @pecan.expose(generic=True)
@@ -57,5 +58,5 @@ class BackendsController:
         return {'backends': [backend_view(b)
                              for b in db_api.backend_get_all(filters)]}
 
-    def _lookup(self, ident, *remainder):
-        return BackendController(ident), remainder
+    def _item(self, ident):
+        return BackendController(ident)

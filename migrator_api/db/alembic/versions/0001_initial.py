@@ -51,6 +51,7 @@ def upgrade():
         sa.Column('backend_id', sa.String(36), sa.ForeignKey('backends.id'),
                   nullable=False),
         sa.Column('location', sa.JSON, nullable=True),
+        sa.Column('provider_id', sa.String(36), nullable=True),
         sa.Column('migration_status', sa.String(32), nullable=True),
         sa.Column('hidden', sa.Boolean, nullable=False),
         sa.Column('error', sa.Text, nullable=True),
@@ -74,8 +75,7 @@ def upgrade():
     op.create_table(
         'migrations',
         sa.Column('id', sa.String(36), primary_key=True),
-        sa.Column('volume_id', sa.String(36), sa.ForeignKey('volumes.id'),
-                  nullable=False),
+        sa.Column('volume_id', sa.String(36), nullable=False),
         sa.Column('source_backend_id', sa.String(36),
                   sa.ForeignKey('backends.id'), nullable=False),
         sa.Column('dest_backend_id', sa.String(36),

@@ -1,0 +1,51 @@
+"""WSGI entry point for uwsgi, gunicorn or mod_wsgi (migrator-api-wsgi).
+
+The server's own command line is never parsed.  The configuration
+comes from the usual oslo.config places (/etc/migrator/migrator.conf,
+...) or, when set, from ``$OS_MIGRATOR_CONFIG_DIR/migrator.conf``.
+
+    uwsgi --http :8780 --wsgi-file $(which migrator-api-wsgi)
+    gunicorn 'migrator_api.wsgi.api:init_application()'
+"""
+
+import os
+import threading
+
+from oslo_log import log as logging
+
+from migrator_api.api import app
+from migrator_api.common import config
+from migrator_api.common import rpc
+from migrator_api.db import api as db_api
+
+LOG = logging.getLogger(__name__)
+CONFIG_FILE = 'migrator.conf'
+
+_LOCK = threading.Lock()
+_APPLICATION = None
+
+
+def _config_files():
+    config_dir = os.environ.get('OS_MIGRATOR_CONFIG_DIR')
+    if not config_dir:
+        return None
+    path = os.path.join(config_dir, CONFIG_FILE)
+    return [path] if os.path.exists(path) else []
+
+
+def init_application():
+    """Parse the configuration, set up logging, db and rpc; the app.
+
+    Idempotent: a server calling it once per worker thread gets one app.
+    """
+    global _APPLICATION
+    with _LOCK:
+        if _APPLICATION is None:
+            conf = config.parse_args([],
+                                     default_config_files=_config_files())
+            conf.log_opt_values(LOG, logging.DEBUG)
+            db_api.configure(conf)
+            if not rpc.initialized():
+                rpc.init(conf)
+            _APPLICATION = app.setup_app(conf)
+        return _APPLICATION

@@ -1,0 +1,129 @@
+"""The compute driver interface: the compute half of the volume
+migration contract, plus attach and detach.
+
+Every call names attachments by id; paths come only from the
+Cinder-shaped connection info given at attach time (or, for the
+destination, at complete time)::
+
+    {"driver_volume_type": "file",  "data": {"path": "/srv/vol-1"}}
+    {"driver_volume_type": "block", "data": {"device_path": "/dev/loop3"}}
+
+Drivers are thread-safe: the agent's RPC manager calls them from the
+threads of oslo.messaging's threading executor.
+"""
+
+import abc
+import os
+
+from migrator_api.common import exception
+
+FILE = 'file'
+BLOCK = 'block'
+SUPPORTED_TYPES = (FILE, BLOCK)
+
+
+def connection_path(connection_info):
+    """``(kind, path)`` of a Cinder-shaped connection info.
+
+    ``kind`` is ``file`` or ``block``; anything else is refused.
+    """
+    if not isinstance(connection_info, dict):
+        raise exception.InvalidInput(reason='connection_info must be a '
+                                            'dict')
+    kind = connection_info.get('driver_volume_type')
+    data = connection_info.get('data') or {}
+    if kind == FILE:
+        path = data.get('path')
+    elif kind == BLOCK:
+        path = data.get('device_path')
+    else:
+        raise exception.InvalidInput(
+            reason='unsupported driver_volume_type %r (supported: %s)'
+                   % (kind, ', '.join(SUPPORTED_TYPES)))
+    if not path or not os.path.isabs(path):
+        raise exception.InvalidInput(
+            reason='connection_info of type %s needs an absolute %s'
+                   % (kind, 'path' if kind == FILE else 'device_path'))
+    return kind, path
+
+
+def same_path(a, b):
+    return os.path.realpath(a) == os.path.realpath(b)
+
+
+class ComputeDriver(metaclass=abc.ABCMeta):
+    """What the compute agent's manager calls."""
+
+    #: True when the driver moves a running guest's writes aside
+    #: (live block jobs); False for the offline-only behaviour.
+    supports_live_migration = False
+
+    @abc.abstractmethod
+    def attach_volume(self, instance_uuid, attachment_id, connection_info):
+        """Attach the volume to the instance; returns
+        ``{'target': 'sdb', ...}`` (the guest-visible device)."""
+
+    @abc.abstractmethod
+    def detach_volume(self, instance_uuid, attachment_id):
+        """Detach the attachment.  Refused while it is migrating."""
+
+    @abc.abstractmethod
+    def migration_start(self, instance_uuid, attachment_id):
+        """Synchronous.  When it returns, nothing writes to the source
+        volume of ``attachment_id`` until cancel or complete.  Raises
+        ``InstanceNotFreezable`` when that cannot be guaranteed and
+        ``MultiAttachRefused`` when the source is also attached
+        elsewhere on this host."""
+
+    @abc.abstractmethod
+    def migration_cancel(self, instance_uuid, attachment_id, on_done=None):
+        """Asynchronous.  Returns at once; the source becomes writable
+        again (rolled back in a thread, which then calls
+        ``on_done(error_or_None)``).  A later complete fails."""
+
+    @abc.abstractmethod
+    def migration_complete(self, instance_uuid, src_attachment_id,
+                           dst_attachment_id, dst_connection_info,
+                           on_done=None):
+        """Returns once the source is no longer referenced (it can be
+        released).  The rest (fold-in, configuration) continues
+        asynchronously, then ``on_done(error_or_None)`` is called.
+        From then on the disk belongs to ``dst_attachment_id``.
+        Idempotent: repeating a complete that already switched
+        succeeds."""
+
+    @abc.abstractmethod
+    def recover(self):
+        """At agent start: finish or roll back whatever the journal
+        shows was under way.  Returns a list of ``(attachment_id,
+        outcome)``."""
+
+    @abc.abstractmethod
+    def is_busy(self, instance_uuid):
+        """True while any attachment of the instance is migrating or a
+        background step (rollback, fold-in) still runs: instance
+        operations must stay locked."""
+
+    def migration_state(self, attachment_id):
+        """The journal step of the attachment's migration, or None."""
+        return None
+
+    def wait_idle(self, instance_uuid, timeout=None):
+        """Wait until ``is_busy`` is False or ``timeout``; returns
+        whether it is idle.  Helper for the manager and tests."""
+        return not self.is_busy(instance_uuid)
+
+    def cleanup(self):
+        """Release connections and threads (agent shutdown)."""
+
+
+def load_driver(conf):
+    """The driver named by ``[compute] driver``."""
+    name = conf.compute.driver
+    if name == 'libvirt':
+        from migrator_compute.drivers.libvirt import driver
+        return driver.LibvirtDriver(conf)
+    if name == 'offline':
+        from migrator_compute.drivers import offline
+        return offline.OfflineDriver(conf)
+    raise exception.InvalidInput(reason='unknown compute driver %r' % name)

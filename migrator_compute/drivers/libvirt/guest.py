@@ -1,0 +1,204 @@
+"""Domain and disk XML helpers (pure functions on XML text), plus the
+few domain queries the flows need."""
+
+import os
+import string
+from xml.etree import ElementTree as ET
+
+import libvirt
+
+from migrator_compute.drivers import base
+
+# The path a locked stopped domain's disk points at.  It never exists,
+# so libvirt refuses to start the domain ("Cannot access storage file
+# .../MIGRATION-IN-PROGRESS-...") and the message tells why.
+LOCK_PREFIX = 'MIGRATION-IN-PROGRESS-'
+
+
+def parse(xml):
+    return ET.fromstring(xml)
+
+
+def tostring(elem):
+    return ET.tostring(elem, encoding='unicode')
+
+
+def live_xml(dom):
+    return dom.XMLDesc(0)
+
+
+def persistent_xml(dom):
+    return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE |
+                       libvirt.VIR_DOMAIN_XML_SECURE)
+
+
+def disks(root):
+    return root.findall('./devices/disk')
+
+
+def find_disk(root, target):
+    for disk in disks(root):
+        t = disk.find('target')
+        if t is not None and t.get('dev') == target:
+            return disk
+    return None
+
+
+def _source_path(elem):
+    src = elem.find('source')
+    if src is None:
+        return None
+    return src.get('file') or src.get('dev')
+
+
+def disk_chain(disk):
+    """``[(kind, path, format), ...]`` from the top image down."""
+    chain = []
+    elem = disk
+    while elem is not None:
+        path = _source_path(elem)
+        if path is None:
+            break
+        if elem is disk:
+            drv = elem.find('driver')
+            fmt = drv.get('type') if drv is not None else None
+        else:
+            f = elem.find('format')
+            fmt = f.get('type') if f is not None else None
+        chain.append((elem.get('type'), path, fmt))
+        elem = elem.find('backingStore')
+    return chain
+
+
+def top_path(root, target):
+    disk = find_disk(root, target)
+    if disk is None:
+        return None
+    chain = disk_chain(disk)
+    return chain[0][1] if chain else None
+
+
+def chain_paths(root, target):
+    disk = find_disk(root, target)
+    return [p for _k, p, _f in disk_chain(disk)] if disk is not None else []
+
+
+def paths_in_use(root):
+    """``{realpath: target}`` of every image any disk uses."""
+    out = {}
+    for disk in disks(root):
+        t = disk.find('target')
+        for _k, path, _f in disk_chain(disk):
+            out[os.path.realpath(path)] = t.get('dev') if t is not None \
+                else None
+    return out
+
+
+def device_alias(root, target):
+    disk = find_disk(root, target)
+    alias = disk.find('alias') if disk is not None else None
+    return alias.get('name') if alias is not None else None
+
+
+def set_source(disk, kind, path, fmt):
+    """Point ``disk`` (an element, changed in place) at one image with
+    no backing chain, keeping target, address, serial and the rest."""
+    disk.set('type', kind)
+    for old in disk.findall('source') + disk.findall('backingStore'):
+        disk.remove(old)
+    src = ET.Element('source', {'file' if kind == base.FILE else 'dev':
+                                path})
+    drv = disk.find('driver')
+    if drv is None:
+        drv = ET.Element('driver', {'name': 'qemu'})
+        disk.insert(0, drv)
+    drv.set('type', fmt)
+    disk.insert(list(disk).index(drv) + 1, src)
+    return disk
+
+
+def new_disk_xml(target, kind, path, fmt='raw', bus='scsi'):
+    disk = ET.Element('disk', {'type': kind, 'device': 'disk'})
+    ET.SubElement(disk, 'driver', {'name': 'qemu', 'type': fmt})
+    ET.SubElement(disk, 'source', {'file' if kind == base.FILE else 'dev':
+                                   path})
+    ET.SubElement(disk, 'target', {'dev': target, 'bus': bus})
+    return tostring(disk)
+
+
+def lock_disk(disk, lock_path):
+    """Make ``disk`` unusable: point it at a path that never exists."""
+    set_source(disk, base.FILE, lock_path, 'raw')
+    return disk
+
+
+def is_locked(root, target):
+    path = top_path(root, target)
+    return bool(path) and os.path.basename(path).startswith(LOCK_PREFIX)
+
+
+def replace_disk(domain_xml, target, new_disk):
+    """Domain XML text with the disk at ``target`` replaced by the
+    element ``new_disk``."""
+    root = parse(domain_xml)
+    devices = root.find('devices')
+    old = find_disk(root, target)
+    if old is None:
+        raise ValueError('no disk %s in the domain XML' % target)
+    index = list(devices).index(old)
+    devices.remove(old)
+    devices.insert(index, new_disk)
+    return tostring(root)
+
+
+def snapshot_xml(root, target, overlay):
+    """External disk-only snapshot of ``target`` onto ``overlay``; every
+    other disk is explicitly left alone."""
+    snap = ET.Element('domainsnapshot')
+    disks_el = ET.SubElement(snap, 'disks')
+    for disk in disks(root):
+        t = disk.find('target').get('dev')
+        if t == target:
+            d = ET.SubElement(disks_el, 'disk', {
+                'name': t, 'snapshot': 'external', 'type': 'file'})
+            ET.SubElement(d, 'driver', {'type': 'qcow2'})
+            ET.SubElement(d, 'source', {'file': overlay})
+        else:
+            ET.SubElement(disks_el, 'disk', {'name': t, 'snapshot': 'no'})
+    return tostring(snap)
+
+
+def copy_dest_xml(overlay2):
+    disk = ET.Element('disk', {'type': 'file'})
+    ET.SubElement(disk, 'driver', {'type': 'qcow2'})
+    ET.SubElement(disk, 'source', {'file': overlay2})
+    return tostring(disk)
+
+
+def scsi_targets(root):
+    return {d.find('target').get('dev') for d in disks(root)
+            if d.find('target') is not None}
+
+
+def next_scsi_target(*roots):
+    used = set()
+    for root in roots:
+        if root is not None:
+            used |= scsi_targets(root)
+    letters = string.ascii_lowercase
+    names = ['sd' + a for a in letters] + \
+        ['sd' + a + b for a in letters for b in letters]
+    for name in names:
+        if name not in used:
+            return name
+    raise ValueError('no free disk target')
+
+
+def has_virtio_scsi(root):
+    for c in root.findall('./devices/controller'):
+        if c.get('type') == 'scsi' and c.get('model') == 'virtio-scsi':
+            return True
+    return False
+
+
+VIRTIO_SCSI_CONTROLLER = "<controller type='scsi' model='virtio-scsi'/>"

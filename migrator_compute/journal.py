@@ -1,0 +1,159 @@
+"""The compute agent's crash-recovery journal.
+
+One JSON record per attachment, ``<journal_path>/<attachment_id>.json``.
+A record names the instance, the disk target and the attached
+connection, and, while a volume migration runs, every path the
+migration uses (source, overlays, destination) and the step it is at.
+
+The driver writes the step it is *about to take* before taking it, so
+after a crash the journal always names a step that may or may not have
+happened, never one that happened unrecorded.  Recovery then looks at
+the domain's live and persistent XML to see which it was.
+
+Writes are atomic: a temporary file in the same directory, fsync,
+rename over the record, fsync of the directory.
+"""
+
+import copy
+import json
+import os
+import re
+import threading
+import time
+
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+_SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$')
+_SUFFIX = '.json'
+
+# The steps of a migration.  A record's ``migration['step']`` names the
+# step about to be taken; the part before ':' is its phase.
+#   start:overlay, start:snapshot          -> frozen          (running)
+#   offline:lock                           -> offline:locked  (shut off)
+#   complete:overlay2, complete:copy, complete:pivot -> switched
+#   complete:cold-lock, complete:cold-rebase         -> switched
+#   complete:offline                                 -> switched
+#   fold:commit, fold:pivot | fold:cold-lock, fold:cold-commit,
+#   fold:config, fold:cleanup              -> finished (record moves to the
+#                                             destination attachment)
+#   cancel:requested, cancel:commit, cancel:pivot | cancel:cold-lock,
+#   cancel:cold-commit, cancel:config, cancel:cleanup -> no migration
+FROZEN = 'frozen'
+SWITCHED = 'switched'
+FINISHED = 'finished'
+OFFLINE_LOCK = 'offline:lock'
+OFFLINE_LOCKED = 'offline:locked'
+
+
+def _check_id(attachment_id):
+    if not isinstance(attachment_id, str) or not _SAFE_ID.match(
+            attachment_id):
+        raise ValueError('invalid attachment id %r' % (attachment_id,))
+    return attachment_id
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Journal(object):
+    """Records of attachments and their migrations, on local disk."""
+
+    def __init__(self, path, key='attachment_id'):
+        self.path = path
+        self.key = key
+        os.makedirs(path, mode=0o700, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def _file(self, attachment_id):
+        return os.path.join(self.path, _check_id(attachment_id) + _SUFFIX)
+
+    def save(self, record):
+        """Atomically write ``record`` (a dict with the key field,
+        ``attachment_id`` by default)."""
+        final = self._file(record[self.key])
+        record['updated_at'] = time.time()
+        data = json.dumps(record, indent=1, sort_keys=True).encode()
+        tmp = '%s.%d.%d.tmp' % (final, os.getpid(), threading.get_ident())
+        with self._lock:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+            _fsync_dir(self.path)
+        return record
+
+    def load(self, attachment_id):
+        """The record of ``attachment_id``, or None."""
+        try:
+            with open(self._file(attachment_id), 'rb') as f:
+                return json.loads(f.read())
+        except FileNotFoundError:
+            return None
+
+    def delete(self, attachment_id):
+        with self._lock:
+            try:
+                os.unlink(self._file(attachment_id))
+            except FileNotFoundError:
+                return
+            _fsync_dir(self.path)
+
+    def records(self):
+        """Every record, oldest first.  Stray temporary files of an
+        interrupted write are removed: the rename never happened, so
+        the previous version of the record is still the valid one."""
+        out = []
+        for name in sorted(os.listdir(self.path)):
+            full = os.path.join(self.path, name)
+            if name.endswith('.tmp'):
+                LOG.info('Removing unfinished journal write %s', full)
+                try:
+                    os.unlink(full)
+                except FileNotFoundError:
+                    pass
+                continue
+            if not name.endswith(_SUFFIX):
+                continue
+            try:
+                with open(full, 'rb') as f:
+                    out.append(json.loads(f.read()))
+            except (OSError, ValueError):
+                LOG.exception('Unreadable journal record %s', full)
+        out.sort(key=lambda r: r.get('created_at', 0))
+        return out
+
+    def set_step(self, record, step, **fields):
+        """Record that the migration of ``record`` is about to take
+        ``step`` (with ``fields`` merged into the migration), durably."""
+        migration = record['migration']
+        migration.update(fields)
+        migration['step'] = step
+        migration.setdefault('history', []).append([step, time.time()])
+        return self.save(record)
+
+    @staticmethod
+    def new_record(attachment_id, instance_uuid, target, connection_info,
+                   **extra):
+        record = {
+            'attachment_id': _check_id(attachment_id),
+            'instance_uuid': instance_uuid,
+            'target': target,
+            'connection_info': copy.deepcopy(connection_info),
+            'state': 'attaching',
+            'migration': None,
+            'created_at': time.time(),
+        }
+        record.update(extra)
+        return record

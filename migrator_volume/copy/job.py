@@ -1,0 +1,176 @@
+"""One copy of a migration, run in a thread of its own.
+
+The job resolves both locations through the backends that own them,
+picks a copier, runs a progress poller beside it when both backends
+report progress, and tells the conductor and the notification bus how
+it started, went and ended.  Every failure, bad input included, ends
+in ``copy_finished(error=...)``: the RPC that started the copy was a
+cast, nobody else would hear of it.
+"""
+
+import os
+import threading
+import time
+
+from oslo_log import log as logging
+
+from migrator_api.common import exception
+from migrator_api.common import threads
+from migrator_volume import backends as mbackends
+from migrator_volume.backends import base
+from migrator_volume import copy as mcopy
+from migrator_volume.copy import progress
+
+LOG = logging.getLogger(__name__)
+
+RUNNING = 'running'
+DONE = 'done'
+ERROR = 'error'
+CANCELLED = 'cancelled'
+
+
+class CopyJob:
+    """:param reporter: has ConductorAPI's copy_progress/copy_finished.
+    :param notifier: a notifications.VolumeNotifier.
+    """
+
+    def __init__(self, ctxt, conf, backends, reporter, notifier,
+                 migration_id, volume_id, src_location, dst_backend,
+                 dst_location, size):
+        self.ctxt = ctxt
+        self.conf = conf
+        self.backends = backends
+        self.reporter = reporter
+        self.notifier = notifier
+        self.migration_id = migration_id
+        self.volume_id = volume_id
+        self.src_location = src_location
+        self.dst_backend = dst_backend
+        self.dst_location = dst_location
+        self.size = size
+        self.state = RUNNING
+        self.error = None
+        self.finished_at = None
+        self._bytes_done = 0
+        self._copier = None
+        self._cancelled = False
+        self._lock = threading.Lock()
+        self._thread = None
+
+    @property
+    def running(self):
+        return self.state == RUNNING
+
+    @property
+    def bytes_done(self):
+        copier = self._copier
+        if self.running and copier is not None:
+            return copier.bytes_done
+        return self._bytes_done
+
+    def involves(self, location):
+        return location in (self.src_location, self.dst_location)
+
+    def status(self):
+        return {'state': self.state, 'bytes_done': self.bytes_done,
+                'bytes_total': self.size, 'error': self.error}
+
+    def start(self):
+        self._thread = threads.spawn('copy-%s' % self.migration_id, self.run)
+
+    def wait(self, timeout=None):
+        """Wait for the job to end; whether it has."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.running
+
+    def cancel(self):
+        with self._lock:
+            self._cancelled = True
+            copier = self._copier
+        if copier is not None:
+            copier.cancel()
+
+    def _prepare(self):
+        """Resolve the locations into local paths; return a copier and
+        whether progress is to be polled."""
+        base.check_size(self.size)
+        dst_driver = mbackends.get_backend(self.backends, self.dst_backend)
+        dst_path = dst_driver.local_path(self.dst_location)
+        src_driver = mbackends.find_owner(self.backends, self.src_location)
+        src_path = src_driver.local_path(self.src_location)
+        if os.path.realpath(src_path) == os.path.realpath(dst_path):
+            raise exception.InvalidInput(
+                reason='source and destination are both %s' % src_path)
+        copier = mcopy.make_copier(src_path, dst_path, self.size, self.conf,
+                                   dst_zeroed=dst_driver.reads_zeroes,
+                                   label=self.migration_id)
+        report = all(d.capabilities()['migration_progress_report']
+                     for d in (src_driver, dst_driver))
+        LOG.info('Copy %s: volume %s, %d bytes, %s (%s) to %s (%s) with %s',
+                 self.migration_id, self.volume_id, self.size, src_path,
+                 src_driver.name, dst_path, dst_driver.name,
+                 type(copier).__name__)
+        return copier, report
+
+    def run(self):
+        started = time.monotonic()
+        self.notifier.start(self.ctxt, self.migration_id, self.volume_id,
+                            self.size)
+        poller = None
+        state, error = DONE, None
+        try:
+            copier, report = self._prepare()
+            with self._lock:
+                if self._cancelled:
+                    raise exception.CopyCancelled(copy_id=self.migration_id)
+                self._copier = copier
+            if report:
+                poller = progress.ProgressPoller(
+                    self.conf.volume.migration_progress_report_interval,
+                    lambda: (copier.bytes_done, self.size),
+                    [self._report_progress], self.migration_id)
+                poller.start()
+            copier.run()
+        except exception.CopyCancelled as e:
+            state, error = CANCELLED, str(e)
+        except exception.MigratorException as e:
+            state, error = ERROR, str(e)
+        except Exception as e:
+            LOG.exception('Copy %s failed', self.migration_id)
+            state, error = ERROR, 'unexpected error: %s' % e
+        finally:
+            if poller is not None:
+                poller.stop()
+        self._finish(state, error, time.monotonic() - started)
+
+    def _report_progress(self, bytes_done, bytes_total):
+        self.notifier.progress(self.ctxt, self.migration_id, self.volume_id,
+                               bytes_done, bytes_total)
+        self.reporter.copy_progress(self.ctxt, self.migration_id, bytes_done,
+                                    bytes_total)
+
+    def _finish(self, state, error, elapsed):
+        if self._copier is not None:
+            self._bytes_done = self._copier.bytes_done
+        self.error = error
+        self.finished_at = time.monotonic()
+        self.state = state
+        if state == DONE:
+            LOG.info('Copy %s done: %d bytes in %.1f s (%.1f MB/s)',
+                     self.migration_id, self.size, elapsed,
+                     self.size / max(elapsed, 1e-6) / 1e6)
+            self.notifier.end(self.ctxt, self.migration_id, self.volume_id,
+                              self.size)
+        else:
+            LOG.error('Copy %s %s after %d bytes: %s', self.migration_id,
+                      state, self._bytes_done, error)
+            self.notifier.error(self.ctxt, self.migration_id, self.volume_id,
+                                self._bytes_done, self.size, error)
+        try:
+            self.reporter.copy_finished(self.ctxt, self.migration_id,
+                                        self._bytes_done, self.size,
+                                        error=error)
+        except Exception:
+            LOG.exception('Cannot report the end of copy %s',
+                          self.migration_id)

@@ -1,0 +1,160 @@
+"""The volume worker over the real oslo.messaging fake transport, with a
+stub conductor endpoint catching the worker's reports."""
+
+import os
+import threading
+import time
+
+import oslo_messaging as messaging
+
+from migrator_api.common import context
+from migrator_api.common import exception
+from migrator_api.common import rpc
+from migrator_api.common import service
+from migrator_volume import manager
+from migrator_volume import rpcapi
+from tests.unit.volume import base
+
+MiB = base.MiB
+HOST = 'volhost'
+
+
+class StubConductor:
+    target = messaging.Target(version='1.0')
+
+    def __init__(self):
+        self.states = []
+        self.progress = []
+        self.finished = {}
+        self._cond = threading.Condition()
+
+    def report_state(self, ctxt, host, binary, backends=None):
+        with self._cond:
+            self.states.append((host, binary, backends))
+            self._cond.notify_all()
+
+    def copy_progress(self, ctxt, migration_id, bytes_done, bytes_total):
+        self.progress.append((migration_id, bytes_done, bytes_total))
+
+    def copy_finished(self, ctxt, migration_id, bytes_done, bytes_total,
+                      error=None):
+        with self._cond:
+            self.finished[migration_id] = (bytes_done, bytes_total, error)
+            self._cond.notify_all()
+
+    def wait_for(self, predicate, timeout=60):
+        with self._cond:
+            self._cond.wait_for(predicate, timeout)
+            return predicate()
+
+
+class VolumeManagerRPCTestCase(base.VolumeTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.messaging = self.useFixture(base.MessagingFixture(self.conf))
+        self.dev = self.loop_device(8 * MiB, fill=b'stale!')
+        self.backend('files', file_path=os.path.join(self.tmp, 'files'))
+        self.backend('pool', backend_type='block', block_devices=[self.dev])
+        self.flags(group='volume', enabled_backends=['files', 'pool'],
+                   migration_progress_report_interval=1)
+        self.conductor = StubConductor()
+        server = rpc.get_server(rpc.CONDUCTOR_TOPIC, 'conductor', [
+            self.conductor])
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+        self.service = service.Service(
+            rpc.VOLUME_TOPIC, HOST, manager.VolumeManager(HOST, self.conf),
+            report_interval=1)
+        self.service.start()
+        self.addCleanup(self.service.stop)
+        self.api = rpcapi.VolumeAPI(timeout=60)
+        self.ctxt = context.get_admin_context()
+
+    def test_heartbeat_reports_backends(self):
+        self.assertTrue(self.conductor.wait_for(lambda: self.conductor.states))
+        host, binary, stats = self.conductor.states[0]
+        self.assertEqual((HOST, 'migrator-volume'), (host, binary))
+        self.assertEqual(['files', 'pool'], [s['name'] for s in stats])
+        self.assertEqual(8 * MiB, stats[1]['free_capacity_bytes'])
+        self.assertIs(False, stats[1]['capabilities']['reads_zeroes'])
+
+    def test_create_copy_status_delete(self):
+        size = 5 * MiB + 512
+        src = self.api.create_volume(self.ctxt, HOST, 'files', 'v1', size)
+        self.write_data(src['data']['path'], [(MiB, 2 * MiB)])
+        dst = self.api.create_volume(self.ctxt, HOST, 'pool', 'tmp-v1', size)
+        self.assertEqual({'driver_volume_type': 'block',
+                          'data': {'device_path': self.dev}}, dst)
+        self.assertIsNone(self.api.get_copy_status(self.ctxt, HOST, 'm1'))
+
+        self.flags(group='volume', volume_copy_bps_limit=2 * MiB)
+        self.api.copy_volume(self.ctxt, HOST, 'm1', 'v1', src, 'pool', dst,
+                             size)
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm1' in self.conductor.finished))
+        self.assertEqual((size, size, None), self.conductor.finished['m1'])
+        self.assertEqual({'state': 'done', 'bytes_done': size,
+                          'bytes_total': size, 'error': None},
+                         self.api.get_copy_status(self.ctxt, HOST, 'm1'))
+        self.assertSameData(src['data']['path'], self.dev, size)
+        self.assertTrue(self.conductor.progress)
+        events = [e for e, _p, _h in self.messaging.notifications()]
+        self.assertEqual(['volume.migration.start', 'volume.migration.end'],
+                         [events[0], events[-1]])
+
+        self.assertFalse(self.api.cancel_copy(self.ctxt, HOST, 'm1'))
+        self.api.delete_volume(self.ctxt, HOST, 'pool', 'tmp-v1', dst)
+        self.api.delete_volume(self.ctxt, HOST, 'pool', 'tmp-v1', dst)
+        self.api.delete_volume(self.ctxt, HOST, 'files', 'v1', src)
+        self.assertFalse(os.path.exists(src['data']['path']))
+
+    def test_cancel_copy(self):
+        size = 8 * MiB
+        src = self.api.create_volume(self.ctxt, HOST, 'files', 'v1', size)
+        self.write_data(src['data']['path'], [(0, size)])
+        dst = self.api.create_volume(self.ctxt, HOST, 'pool', 'tmp-v1', size)
+        self.flags(group='volume', volume_copy_bps_limit=MiB)
+        self.api.copy_volume(self.ctxt, HOST, 'm2', 'v1', src, 'pool', dst,
+                             size)
+        status = self.api.get_copy_status(self.ctxt, HOST, 'm2')
+        while status['bytes_done'] == 0 and status['state'] == 'running':
+            time.sleep(0.05)
+            status = self.api.get_copy_status(self.ctxt, HOST, 'm2')
+        self.assertEqual('running', status['state'])
+        self.assertRaises(exception.Conflict, self.api.delete_volume,
+                          self.ctxt, HOST, 'pool', 'tmp-v1', dst)
+
+        self.assertTrue(self.api.cancel_copy(self.ctxt, HOST, 'm2'))
+        status = self.api.get_copy_status(self.ctxt, HOST, 'm2')
+        self.assertEqual('cancelled', status['state'])
+        self.assertLess(status['bytes_done'], size)
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm2' in self.conductor.finished))
+        self.assertIn('cancelled', self.conductor.finished['m2'][2])
+        self.api.delete_volume(self.ctxt, HOST, 'pool', 'tmp-v1', dst)
+
+    def test_bad_input_over_rpc(self):
+        self.assertRaises(exception.BackendNotFound, self.api.create_volume,
+                          self.ctxt, HOST, 'nope', 'v1', MiB)
+        for size in (0, -1):
+            self.assertRaises(exception.InvalidInput, self.api.create_volume,
+                              self.ctxt, HOST, 'files', 'v1', size)
+        self.assertRaises(exception.InsufficientCapacity,
+                          self.api.create_volume, self.ctxt, HOST, 'pool',
+                          'v1', 8 * MiB + 1)
+        outside = {'driver_volume_type': 'file',
+                   'data': {'path': '/etc/passwd'}}
+        self.assertRaises(exception.InvalidInput, self.api.delete_volume,
+                          self.ctxt, HOST, 'files', 'passwd', outside)
+        dst = self.api.create_volume(self.ctxt, HOST, 'pool', 'd', MiB)
+        self.api.copy_volume(self.ctxt, HOST, 'm3', 'v1', outside, 'pool',
+                             dst, MiB)
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm3' in self.conductor.finished))
+        self.assertIn('belongs to no backend',
+                      self.conductor.finished['m3'][2])
+        self.assertEqual('error',
+                         self.api.get_copy_status(self.ctxt, HOST,
+                                                  'm3')['state'])
