@@ -27,6 +27,15 @@ opts = [
                help='block backends: the file recording which device '
                     'holds which volume (default: '
                     '$state_path/<backend>-devices.json).'),
+    cfg.StrOpt('volume_clear', default='zero',
+               choices=[('zero', 'zero the device (BLKZEROOUT) before it '
+                         'is given to another volume'),
+                        ('none', 'leave the old data on the device (only '
+                         'where the devices are wiped otherwise)')],
+               help='block backends: what happens to the data of a '
+                    'deleted volume.  Without zeroing, the next volume '
+                    'created on that device reads the previous owner\'s '
+                    'data.'),
     cfg.BoolOpt('migration_progress_report', default=True,
                 help='Whether copies to or from this backend report '
                      'progress (the migration_progress_report '

@@ -151,10 +151,26 @@ class BlockDriver(base.VolumeDriver):
                 raise exception.InvalidInput(
                     reason='device %s holds volume %s, not %s'
                            % (device, entry['volume_id'], volume_id))
+            # Cleared first, freed after: a crash in between leaves the
+            # device allocated, and the retried delete clears it again.
+            self._clear(device, entry['size'])
             allocations = dict(self._allocations)
             del allocations[device]
             self._save_state(allocations)
         LOG.info('Deleted volume %s (device %s is free)', volume_id, device)
+
+    def _clear(self, device, size):
+        if self.conf.volume_clear == 'none':
+            return
+        length = self._sizes[device]
+        fd = os.open(device, os.O_WRONLY)
+        try:
+            fsutils.zero_out(fd, 0, length)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        LOG.info('Zeroed %s (%d bytes) of volume %d bytes', device, length,
+                 size)
 
     def _checked_device(self, location):
         device = self._location_data(location, 'device_path')
