@@ -73,6 +73,11 @@ class AttachmentNotFound(NotFound):
     msg_fmt = 'Attachment %(attachment_id)s could not be found.'
 
 
+class InstanceNotFound(NotFound):
+    error_code = 'migrator.instance_not_found'
+    msg_fmt = 'Instance %(instance)s was not found on host %(host)s.'
+
+
 class ServiceNotFound(NotFound):
     error_code = 'migrator.service_not_found'
     msg_fmt = 'Service %(service)s could not be found.'

@@ -5,7 +5,8 @@ it (they never touch the database).
 
 Versions:
   1.0 - create_volume, delete_volume, start_migration, cancel_migration,
-        report_state, copy_progress, copy_finished
+        report_state, copy_progress, copy_finished,
+        compute_migration_finished
 """
 
 from migrator_api.common import rpc
@@ -50,4 +51,16 @@ class ConductorAPI(rpcapi_base.RPCAPI):
         """The copy of a migration ended: error is None or a message."""
         self.prepare().cast(ctxt, 'copy_finished', migration_id=migration_id,
                             bytes_done=bytes_done, bytes_total=bytes_total,
+                            error=error)
+
+    def compute_migration_finished(self, ctxt, migration_id, operation,
+                                   error=None):
+        """The asynchronous end of a compute operation.
+
+        operation: 'complete' (the fold-in into the destination ended)
+        or 'cancel' (the rollback into the source ended); error is None
+        or a message.
+        """
+        self.prepare().cast(ctxt, 'compute_migration_finished',
+                            migration_id=migration_id, operation=operation,
                             error=error)

@@ -59,6 +59,13 @@ class ComputeDriver(metaclass=abc.ABCMeta):
     supports_live_migration = False
 
     @abc.abstractmethod
+    def get_instance(self, instance_uuid):
+        """``{'uuid', 'name', 'power_state'}`` of an instance of this
+        host (power_state: ``running``, ``paused``, ``shutdown``,
+        ``shutoff``, ``crashed``, ``suspended`` or ``nostate``/
+        ``unknown``); raises ``InstanceNotFound``."""
+
+    @abc.abstractmethod
     def attach_volume(self, instance_uuid, attachment_id, connection_info):
         """Attach the volume to the instance; returns
         ``{'target': 'sdb', ...}`` (the guest-visible device)."""
@@ -107,6 +114,13 @@ class ComputeDriver(metaclass=abc.ABCMeta):
     def migration_state(self, attachment_id):
         """The journal step of the attachment's migration, or None."""
         return None
+
+    def attachment(self, attachment_id):
+        """The journal record of the attachment (``instance_uuid``,
+        ``target``, ``connection_info``, ``migration``, and
+        ``migrated_from`` when a migration made it), or None."""
+        journal = getattr(self, 'journal', None)
+        return None if journal is None else journal.load(attachment_id)
 
     def wait_idle(self, instance_uuid, timeout=None):
         """Wait until ``is_busy`` is False or ``timeout``; returns

@@ -80,6 +80,17 @@ class OfflineDriver(base.ComputeDriver):
     def power_state(self, instance_uuid):
         return self._instance(instance_uuid)['power_state']
 
+    def get_instance(self, instance_uuid):
+        """Known once its power state was reported or a volume was
+        attached to it."""
+        if self.instances.load(instance_uuid) is None and not any(
+                r['instance_uuid'] == instance_uuid
+                for r in self.journal.records()):
+            raise exception.InstanceNotFound(instance=instance_uuid,
+                                             host=self.conf.host)
+        return {'uuid': instance_uuid, 'name': instance_uuid,
+                'power_state': self.power_state(instance_uuid)}
+
     # -- attachments ------------------------------------------------------
 
     def _record(self, instance_uuid, attachment_id):

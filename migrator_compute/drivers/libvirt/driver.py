@@ -190,6 +190,13 @@ class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
     def cleanup(self):
         self.host.close()
 
+    def get_instance(self, instance_uuid):
+        info = self.host.domain_info(instance_uuid)
+        if info is None:
+            raise exception.InstanceNotFound(instance=instance_uuid,
+                                             host=self.conf.host)
+        return info
+
     # -- the migration contract ------------------------------------------
 
     def migration_start(self, instance_uuid, attachment_id):

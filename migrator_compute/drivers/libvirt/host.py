@@ -64,6 +64,22 @@ def is_connection_error(exc):
             exc.get_error_code() in CONNECTION_ERRORS)
 
 
+#: libvirt's domain states as the agent reports them.
+POWER_STATES = {
+    libvirt.VIR_DOMAIN_NOSTATE: 'nostate',
+    libvirt.VIR_DOMAIN_RUNNING: 'running',
+    libvirt.VIR_DOMAIN_BLOCKED: 'running',
+    libvirt.VIR_DOMAIN_PAUSED: 'paused',
+    libvirt.VIR_DOMAIN_SHUTDOWN: 'shutdown',
+    libvirt.VIR_DOMAIN_SHUTOFF: 'shutoff',
+    libvirt.VIR_DOMAIN_CRASHED: 'crashed',
+    libvirt.VIR_DOMAIN_PMSUSPENDED: 'suspended',
+}
+
+# lookupByUUIDString: no such domain, or not a UUID at all.
+_NO_DOMAIN = (libvirt.VIR_ERR_NO_DOMAIN, libvirt.VIR_ERR_INVALID_ARG)
+
+
 def error_code(exc):
     if isinstance(exc, libvirt.libvirtError):
         return exc.get_error_code()
@@ -183,10 +199,10 @@ class Host(object):
         try:
             return conn.lookupByUUIDString(instance_uuid)
         except libvirt.libvirtError as e:
-            if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                raise exception.NotFound(
+            if e.get_error_code() in _NO_DOMAIN:
+                raise exception.InstanceNotFound(
                     message='Instance %s is not defined on this host.'
-                            % instance_uuid)
+                            % instance_uuid, instance=instance_uuid)
             raise
 
     def find_domain(self, instance_uuid):
@@ -195,10 +211,24 @@ class Host(object):
             try:
                 return conn.lookupByUUIDString(instance_uuid)
             except libvirt.libvirtError as e:
-                if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                if e.get_error_code() in _NO_DOMAIN:
                     return None
                 raise
         return self.retry(lookup, 'domain lookup')
+
+    def domain_info(self, instance_uuid):
+        """``{'uuid', 'name', 'power_state'}`` or None when absent."""
+        def query(conn):
+            try:
+                dom = conn.lookupByUUIDString(instance_uuid)
+                state = dom.state()[0]
+                return {'uuid': dom.UUIDString(), 'name': dom.name(),
+                        'power_state': POWER_STATES.get(state, 'nostate')}
+            except libvirt.libvirtError as e:
+                if e.get_error_code() in _NO_DOMAIN:
+                    return None
+                raise
+        return self.retry(query, 'domain state')
 
     def all_domains(self):
         return self.retry(lambda c: c.listAllDomains(0), 'list domains')
