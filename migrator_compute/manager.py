@@ -29,6 +29,7 @@ remaining record from the driver's journal:
 
 import functools
 import os
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -82,6 +83,7 @@ class ComputeManager:
         self.driver = driver
         self.migrations = None
         self._conductor = None
+        self._stopping = threading.Event()
 
     @property
     def conductor(self):
@@ -111,6 +113,9 @@ class ComputeManager:
                            if o[1] != 'attached') or 'nothing')
 
     def cleanup_host(self):
+        # A fold-in or rollback cut short by the shutdown is no failure:
+        # the next start's recovery finishes it and reports its end.
+        self._stopping.set()
         if self.driver is not None:
             self.driver.cleanup()
 
@@ -141,9 +146,10 @@ class ComputeManager:
     def volume_migration_cancel(self, ctxt, instance_uuid, attachment_id,
                                 migration_id):
         """A cast: a refusal is reported, not raised."""
-        entry = self._remember(CANCEL, attachment_id, migration_id,
-                               instance_uuid)
+        entry = self._entry(CANCEL, attachment_id, migration_id,
+                            instance_uuid)
         try:
+            self.migrations.save(entry)
             self.driver.migration_cancel(instance_uuid, attachment_id,
                                          on_done=self._on_done(ctxt, entry))
         except Exception as e:
@@ -171,14 +177,18 @@ class ComputeManager:
 
     # -- migration ids ----------------------------------------------------
 
-    def _remember(self, operation, attachment_id, migration_id,
-                  instance_uuid, dst_attachment_id=None):
-        entry = {'key': '%s.%s' % (operation, attachment_id),
-                 'attachment_id': attachment_id, 'operation': operation,
-                 'migration_id': migration_id,
-                 'instance_uuid': instance_uuid,
-                 'dst_attachment_id': dst_attachment_id}
-        return self.migrations.save(entry)
+    @staticmethod
+    def _entry(operation, attachment_id, migration_id, instance_uuid,
+               dst_attachment_id=None):
+        return {'key': '%s.%s' % (operation, attachment_id),
+                'attachment_id': attachment_id, 'operation': operation,
+                'migration_id': migration_id,
+                'instance_uuid': instance_uuid,
+                'dst_attachment_id': dst_attachment_id}
+
+    def _remember(self, *args, **kwargs):
+        """Durably record an operation before the driver takes it."""
+        return self.migrations.save(self._entry(*args, **kwargs))
 
     def _forget(self, entry):
         self.migrations.delete(entry['key'])
@@ -186,7 +196,10 @@ class ComputeManager:
     def _settled(self, entry):
         """Whether the driver is done with the attachment's migration
         step: nothing half-done is left that a recovery would finish."""
-        step = self.driver.migration_state(entry['attachment_id'])
+        try:
+            step = self.driver.migration_state(entry['attachment_id'])
+        except ValueError:          # not even a valid attachment id
+            return True
         return step is None or step in FROZEN_STEPS
 
     def _on_done(self, ctxt, entry):
@@ -199,6 +212,12 @@ class ComputeManager:
         while a later recovery still has something to finish)."""
         reason = None if error is None else (
             error if isinstance(error, str) else exception.describe(error))
+        if reason and self._stopping.is_set() and not self._settled(entry):
+            LOG.info('Migration %s: %s of attachment %s interrupted by the '
+                     'shutdown (%s); it ends after the restart',
+                     entry['migration_id'], entry['operation'],
+                     entry['attachment_id'], reason)
+            return
         try:
             self.conductor.compute_migration_finished(
                 ctxt, entry['migration_id'], entry['operation'], reason)
@@ -211,12 +230,15 @@ class ComputeManager:
                  entry['migration_id'], entry['operation'],
                  entry['attachment_id'],
                  ' with error: %s' % reason if reason else '')
-        if error is None:
-            for operation in (COMPLETE, CANCEL):
-                self.migrations.delete('%s.%s' % (operation,
-                                                  entry['attachment_id']))
-        elif self._settled(entry):
-            self._forget(entry)
+        try:
+            if error is None:
+                for operation in (COMPLETE, CANCEL):
+                    self.migrations.delete('%s.%s' % (
+                        operation, entry['attachment_id']))
+            elif self._settled(entry):
+                self._forget(entry)
+        except ValueError:
+            pass                    # an invalid id was never recorded
 
     def _settle(self, ctxt, entry, outcome):
         """After recovery: report the end of an operation the previous

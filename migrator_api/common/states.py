@@ -19,6 +19,12 @@ ERROR_DELETING = 'error_deleting'
 VOLUME_STATUSES = (CREATING, AVAILABLE, IN_USE, ATTACHING, DETACHING,
                    MAINTENANCE, DELETING, ERROR, ERROR_DELETING)
 
+# Attachment status.
+A_ATTACHING = 'attaching'
+A_ATTACHED = 'attached'
+A_DETACHING = 'detaching'
+A_ERROR = 'error'
+
 # Volume statuses a migration may start from.
 MIGRATABLE_VOLUME_STATUSES = (AVAILABLE, IN_USE)
 

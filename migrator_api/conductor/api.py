@@ -6,6 +6,8 @@ nothing), then casts the work to the conductor.  Reads go straight to
 ``migrator_api.db.api``.
 """
 
+import time
+
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
@@ -14,6 +16,7 @@ from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.conductor import rpcapi
 from migrator_api.db import api as db_api
+from migrator_compute import rpcapi as compute_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -91,6 +94,8 @@ def create_migration(ctxt, volume_id, dest_backend, force=False):
         raise exception.InsufficientCapacity(
             backend=backend_row.name, size=volume.size,
             reason='%d bytes free' % free)
+    for att in db_api.attachment_get_all(volume_id=volume_id):
+        _compute_service_up(att.host)
     migration = db_api.migration_create(volume_id, backend_row.id, force,
                                         project_id=ctxt.project_id)
     LOG.info('Migration %s of volume %s to backend %s accepted',
@@ -117,3 +122,71 @@ def cancel_migration(ctxt, migration_id):
              migration.volume_id)
     rpcapi.ConductorAPI().cancel_migration(ctxt, migration_id)
     return db_api.migration_get(migration_id)
+
+
+def _compute_service_up(host):
+    service = db_api.service_get(host, states.BINARY_COMPUTE)
+    if service is None:
+        raise exception.ServiceNotFound(
+            service='%s on host %s' % (states.BINARY_COMPUTE, host))
+    if not service_is_up(service):
+        raise exception.ServiceUnavailable(
+            service='%s on host %s' % (states.BINARY_COMPUTE, host),
+            reason='no heartbeat for more than %d seconds'
+                   % CONF.conductor.service_down_time)
+
+
+def _abort_running_migration(ctxt, volume_id, action):
+    """Attach and detach abort a migration that is not forced.
+
+    A forced migration holds the volume in maintenance: the request is
+    refused (409).  Otherwise the migration is cancelled and rolled back
+    before the attach or detach goes on.
+    """
+    running = [m for m in db_api.migration_get_all(
+        {'volume_id': volume_id, 'status': list(states.MIGRATION_RUNNING)})]
+    for mig in running:
+        if mig.force:
+            raise exception.InvalidVolumeStatus(
+                volume_id=volume_id, status=states.MAINTENANCE,
+                action=action, expected='out of maintenance (migration %s '
+                'was started with force)' % mig.id)
+        if mig.status in states.MIGRATION_CANCELLABLE:
+            LOG.info('%s of volume %s aborts its migration %s',
+                     action.capitalize(), volume_id, mig.id)
+            db_api.migration_update(mig.id, {'cancel_requested': True},
+                                    expected={'status': mig.status})
+            rpcapi.ConductorAPI().cancel_migration(ctxt, mig.id)
+        deadline = timeutils.utcnow_ts() + CONF.conductor.abort_timeout
+        while timeutils.utcnow_ts() < deadline:
+            if db_api.migration_get(mig.id).status not in \
+                    states.MIGRATION_RUNNING:
+                break
+            time.sleep(0.2)
+        else:
+            raise exception.VolumeMigrating(
+                volume_id=volume_id, migration_id=mig.id,
+                migration_status=db_api.migration_get(mig.id).status)
+
+
+def attach_volume(ctxt, volume_id, instance_uuid, host):
+    volume = db_api.volume_get(volume_id)
+    _compute_service_up(host)
+    compute_rpcapi.ComputeAPI(
+        timeout=CONF.conductor.rpc_call_timeout).get_instance(
+            ctxt, host, instance_uuid)
+    if volume.migration_status in states.MIGRATION_RUNNING:
+        _abort_running_migration(ctxt, volume_id, 'attach')
+    attachment = db_api.attachment_create(volume_id, instance_uuid, host)
+    rpcapi.ConductorAPI().attach_volume(ctxt, attachment.id)
+    return attachment
+
+
+def detach_volume(ctxt, attachment_id):
+    attachment = db_api.attachment_get(attachment_id)
+    volume = db_api.volume_get(attachment.volume_id)
+    if volume.migration_status in states.MIGRATION_RUNNING:
+        _abort_running_migration(ctxt, volume.id, 'detach')
+    attachment = db_api.attachment_start_detach(attachment_id)
+    rpcapi.ConductorAPI().detach_volume(ctxt, attachment_id)
+    return attachment

@@ -5,6 +5,7 @@ from oslo_log import log as logging
 
 from migrator_api.common import states
 from migrator_api.common import threads
+from migrator_api.conductor import attachments
 from migrator_api.conductor import migrate
 from migrator_api.conductor import progress
 from migrator_api.conductor import volumes
@@ -38,6 +39,12 @@ class ConductorManager:
     def delete_volume(self, ctxt, volume_id):
         threads.spawn('volume-delete', volumes.delete, volume_id)
 
+    def attach_volume(self, ctxt, attachment_id):
+        threads.spawn('volume-attach', attachments.attach, attachment_id)
+
+    def detach_volume(self, ctxt, attachment_id):
+        threads.spawn('volume-detach', attachments.detach, attachment_id)
+
     def start_migration(self, ctxt, migration_id):
         migrate.spawn(migration_id)
 
@@ -56,3 +63,7 @@ class ConductorManager:
     def copy_finished(self, ctxt, migration_id, bytes_done, bytes_total,
                       error=None):
         migrate.copy_finished(migration_id, bytes_done, bytes_total, error)
+
+    def compute_migration_finished(self, ctxt, migration_id, operation,
+                                   error=None):
+        migrate.compute_finished(migration_id, operation, error)

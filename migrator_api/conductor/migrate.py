@@ -5,9 +5,15 @@ update) before it is taken, and each phase's work is idempotent, so
 whichever conductor holds the migration next (after a report, a cancel
 or a restart) resumes from the recorded phase::
 
-  queued -> creating_destination -> copying -> finalizing
-         -> deleting_source -> done (success)
-  any phase before finalizing -> rolling_back -> done (error|cancelled)
+  queued -> creating_destination -> [freezing] -> copying -> [switching]
+         -> finalizing -> deleting_source -> [folding] -> done (success)
+  any phase before switching -> rolling_back -> done (error|cancelled)
+
+The phases in brackets are those of an attached (in-use) volume: the
+compute agent freezes the guest's writes to the source
+(volume_migration_start), switches the guest onto the destination once
+the copy is done (volume_migration_complete), and reports the end of
+its asynchronous fold-in.
 
 Once ``finalizing`` has switched the volume onto the destination (one
 transaction), the migration only goes forward.
@@ -22,12 +28,14 @@ import threading
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.common import threads
 from migrator_api.db import api as db_api
+from migrator_compute import rpcapi as compute_rpcapi
 from migrator_volume import rpcapi as volume_rpcapi
 
 CONF = cfg.CONF
@@ -127,6 +135,10 @@ def _volume_rpc():
     return volume_rpcapi.VolumeAPI(timeout=CONF.conductor.rpc_call_timeout)
 
 
+def _compute_rpc():
+    return compute_rpcapi.ComputeAPI(timeout=CONF.conductor.rpc_call_timeout)
+
+
 # Phase handlers: return True to go on at once, False to stop and wait
 # for a report (or because another actor moved the migration on).
 
@@ -149,16 +161,35 @@ def _creating_destination(ctxt, mig):
     db_api.volume_update(mig.dest_volume_id,
                          {'location': location, 'status': states.AVAILABLE})
     _check_cancel(mig)
+    if mig.attachment_id is not None:
+        return _advance(mig, states.P_FREEZING, extra={'frozen': True})
+    return _start_copy(ctxt, mig)
+
+
+def _freezing(ctxt, mig):
+    _check_cancel(mig)
+    result = _compute_rpc().volume_migration_start(
+        ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id)
+    LOG.info('Migration %s: writes of instance %s to volume %s are frozen '
+             '(%s)', mig.id, mig.instance_uuid, mig.volume_id,
+             (result or {}).get('mode'))
+    _check_cancel(mig)
+    return _start_copy(ctxt, mig)
+
+
+def _start_copy(ctxt, mig):
+    dest = mig.dest_backend
     if not _advance(mig, states.P_COPYING,
                     extra={'copy_host': dest.host,
                            'progress_updated_at': timeutils.utcnow()}):
         return False
     volume = db_api.volume_get(mig.volume_id)
+    dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
     LOG.info('Migration %s: copying volume %s (%d bytes) from %s to %s',
              mig.id, volume.id, volume.size, mig.source_backend.name,
              dest.name)
     _volume_rpc().copy_volume(ctxt, dest.host, mig.id, volume.id,
-                              volume.location, dest.name, location,
+                              volume.location, dest.name, dst.location,
                               volume.size)
     return False
 
@@ -177,7 +208,9 @@ def copy_finished(migration_id, bytes_done, bytes_total, error):
                  migration_id, mig.phase)
         return
     if error is None and not mig.cancel_requested:
-        if _advance(mig, states.P_FINALIZING,
+        following = (states.P_FINALIZING if mig.attachment_id is None
+                     else states.P_SWITCHING)
+        if _advance(mig, following,
                     extra={'bytes_done': bytes_done,
                            'bytes_total': bytes_total,
                            'progress_updated_at': timeutils.utcnow()}):
@@ -186,6 +219,22 @@ def copy_finished(migration_id, bytes_done, bytes_total, error):
     cancelled = bool(mig.cancel_requested)
     _start_rollback(mig, 'cancelled by request' if cancelled else error,
                     cancelled)
+
+
+def _switching(ctxt, mig):
+    if mig.dest_attachment_id is None:
+        db_api.migration_update(
+            mig.id, {'dest_attachment_id': uuidutils.generate_uuid()},
+            expected={'phase': states.P_SWITCHING,
+                      'dest_attachment_id': None})
+        mig = db_api.migration_get(mig.id)
+    dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
+    result = _compute_rpc().volume_migration_complete(
+        ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
+        mig.dest_attachment_id, dst.location, mig.id)
+    LOG.info('Migration %s: instance %s switched to the destination (%s)',
+             mig.id, mig.instance_uuid, (result or {}).get('target'))
+    return _advance(mig, states.P_FINALIZING)
 
 
 def _finalizing(ctxt, mig):
@@ -199,6 +248,47 @@ def _finalizing(ctxt, mig):
 def _deleting_source(ctxt, mig):
     old = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
     _delete_backend_volume(ctxt, old)
+    if mig.attachment_id is not None:
+        return _advance(mig, states.P_FOLDING)
+    return _succeed(mig)
+
+
+def _folding(ctxt, mig):
+    if mig.fold_status is None:
+        return False     # the compute agent reports the end
+    if mig.fold_status == 'done':
+        return _succeed(mig)
+    db_api.migration_and_volume_update(
+        mig.id, {'phase': states.P_DONE, 'status': states.M_ERROR,
+                 'finished_at': timeutils.utcnow()},
+        mig.volume_id, {'migration_status': states.M_ERROR},
+        expected={'phase': states.P_FOLDING})
+    return False
+
+
+def compute_finished(migration_id, operation, error):
+    """The compute agent's report of the end of cancel or fold-in."""
+    if operation == 'cancel':
+        if error:
+            LOG.error('Migration %s: the compute agent failed to write the '
+                      'overlay back into the source: %s', migration_id,
+                      error)
+        else:
+            LOG.info('Migration %s: the source is the guest\'s disk again',
+                     migration_id)
+        return
+    values = {'fold_status': 'done' if error is None else 'error'}
+    if error is not None:
+        values['error'] = ('the volume lives on the destination, but '
+                           'folding the guest\'s overlay into it failed: %s'
+                           % error)
+    db_api.migration_update(migration_id, values,
+                            expected={'fold_status': None})
+    if db_api.migration_get(migration_id).phase == states.P_FOLDING:
+        spawn(migration_id)
+
+
+def _succeed(mig):
     now = timeutils.utcnow()
     volume_values = {'migration_status': states.M_SUCCESS}
     if mig.force:
@@ -208,7 +298,7 @@ def _deleting_source(ctxt, mig):
                  'finished_at': now, 'error': None,
                  'bytes_done': mig.bytes_total},
         mig.volume_id, volume_values,
-        expected={'phase': states.P_DELETING_SOURCE})
+        expected={'phase': mig.phase})
     LOG.info('Migration %s of volume %s succeeded', mig.id, mig.volume_id)
     return False
 
@@ -233,7 +323,7 @@ def _start_rollback(mig, reason, cancelled=False):
     if cancelled:
         values['status'] = states.M_CANCELLING
         volume_values = {'migration_status': states.M_CANCELLING}
-    if mig.phase in _FORWARD_ONLY or not db_api.migration_and_volume_update(
+    if mig.phase in _NO_ROLLBACK or not db_api.migration_and_volume_update(
             mig.id, values, mig.volume_id, volume_values,
             expected={'phase': mig.phase}):
         return
@@ -241,6 +331,12 @@ def _start_rollback(mig, reason, cancelled=False):
 
 
 def _rolling_back(ctxt, mig):
+    if mig.frozen:
+        # The source is writable again at once; the agent writes the
+        # overlay back and reports it (compute_finished).
+        _compute_rpc().volume_migration_cancel(
+            ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
+            mig.id)
     if mig.copy_host is not None:
         try:
             _volume_rpc().cancel_copy(ctxt, mig.copy_host, mig.id)
@@ -273,15 +369,22 @@ def _rolling_back(ctxt, mig):
 _HANDLERS = {
     states.P_QUEUED: _queued,
     states.P_CREATING_DESTINATION: _creating_destination,
+    states.P_FREEZING: _freezing,
     states.P_COPYING: _copying,
+    states.P_SWITCHING: _switching,
     states.P_FINALIZING: _finalizing,
     states.P_DELETING_SOURCE: _deleting_source,
+    states.P_FOLDING: _folding,
     states.P_ROLLING_BACK: _rolling_back,
 }
 
 _FORWARD_ONLY = (states.P_FINALIZING, states.P_DELETING_SOURCE,
                  states.P_FOLDING)
-_RETRY_LATER = _FORWARD_ONLY + (states.P_ROLLING_BACK,)
+# Never rolled back: complete may have switched the guest even when its
+# answer was lost, so a failed switch is retried (complete is
+# idempotent), as are the forward-only phases and the rollback itself.
+_NO_ROLLBACK = _FORWARD_ONLY + (states.P_SWITCHING,)
+_RETRY_LATER = _NO_ROLLBACK + (states.P_ROLLING_BACK,)
 
 
 def cancel(migration_id):
@@ -289,7 +392,8 @@ def cancel(migration_id):
     mig = db_api.migration_get(migration_id)
     if mig.phase == states.P_COPYING:
         _start_rollback(mig, 'cancelled by request', cancelled=True)
-    elif mig.phase in (states.P_QUEUED, states.P_CREATING_DESTINATION):
+    elif mig.phase in (states.P_QUEUED, states.P_CREATING_DESTINATION,
+                       states.P_FREEZING):
         # The thread running these phases checks the flag between steps;
         # make sure one runs.
         spawn(migration_id)

@@ -4,7 +4,8 @@ The API casts migrations to the conductor; the agents report back to
 it (they never touch the database).
 
 Versions:
-  1.0 - create_volume, delete_volume, start_migration, cancel_migration,
+  1.0 - create_volume, delete_volume, attach_volume, detach_volume,
+        start_migration, cancel_migration,
         report_state, copy_progress, copy_finished,
         compute_migration_finished
 """
@@ -23,6 +24,14 @@ class ConductorAPI(rpcapi_base.RPCAPI):
 
     def delete_volume(self, ctxt, volume_id):
         self.prepare().cast(ctxt, 'delete_volume', volume_id=volume_id)
+
+    def attach_volume(self, ctxt, attachment_id):
+        self.prepare().cast(ctxt, 'attach_volume',
+                            attachment_id=attachment_id)
+
+    def detach_volume(self, ctxt, attachment_id):
+        self.prepare().cast(ctxt, 'detach_volume',
+                            attachment_id=attachment_id)
 
     def start_migration(self, ctxt, migration_id):
         self.prepare().cast(ctxt, 'start_migration',

@@ -14,6 +14,10 @@ opts = [
     cfg.IntOpt('rpc_call_timeout', default=60, min=1,
                help='Seconds to wait for the answer to a synchronous RPC '
                     'call to an agent.'),
+    cfg.IntOpt('abort_timeout', default=60, min=1,
+               help='Seconds an attach or detach request waits for the '
+                    'migration it aborts (a migration started without '
+                    'force) to roll back before it answers 409.'),
     cfg.BoolOpt('enabled', default=True,
                 help='Run the conductor (the migration orchestration and '
                      'the RPC endpoint the agents report to) inside '

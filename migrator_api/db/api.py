@@ -260,6 +260,116 @@ def volume_destroy(volume_id, expected=None):
 
 # Attachments --------------------------------------------------------------
 
+def attachment_create(volume_id, instance_uuid, host):
+    """Record an attachment being made, atomically with its checks."""
+    now = timeutils.utcnow()
+    with _writer() as session:
+        vol = session.query(models.Volume).filter_by(
+            id=volume_id, hidden=False).one_or_none()
+        if vol is None:
+            raise exception.VolumeNotFound(volume_id=volume_id)
+        if vol.status not in (states.AVAILABLE, states.IN_USE):
+            raise exception.InvalidVolumeStatus(
+                volume_id=volume_id, status=vol.status, action='attach',
+                expected='available or in-use')
+        running = session.query(models.Migration).filter(
+            models.Migration.volume_id == volume_id,
+            models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
+        if running is not None:
+            raise exception.VolumeMigrating(
+                volume_id=volume_id, migration_id=running.id,
+                migration_status=running.status)
+        if session.query(models.Attachment).filter_by(
+                volume_id=volume_id, instance_uuid=instance_uuid).first():
+            raise exception.Conflict(
+                reason='volume %s is already attached to instance %s'
+                       % (volume_id, instance_uuid))
+        row = models.Attachment(id=uuidutils.generate_uuid(),
+                                volume_id=volume_id,
+                                instance_uuid=instance_uuid, host=host,
+                                status=states.A_ATTACHING, created_at=now)
+        session.add(row)
+        if not _update(session, models.Volume, volume_id,
+                       {'status': states.ATTACHING},
+                       {'status': vol.status}):
+            raise exception.Conflict(
+                reason='volume %s changed during the request' % volume_id)
+        attachment_id = row.id
+    return attachment_get(attachment_id)
+
+
+def attachment_get(attachment_id):
+    with _reader() as session:
+        row = session.query(models.Attachment).filter_by(
+            id=attachment_id).one_or_none()
+        if row is None:
+            raise exception.AttachmentNotFound(attachment_id=attachment_id)
+        return row
+
+
+def attachment_update(attachment_id, values, expected=None):
+    with _writer() as session:
+        return _update(session, models.Attachment, attachment_id, values,
+                       expected)
+
+
+def attachment_start_detach(attachment_id):
+    """Mark an attachment detaching (and its volume), or raise 409."""
+    with _writer() as session:
+        att = session.query(models.Attachment).filter_by(
+            id=attachment_id).one_or_none()
+        if att is None:
+            raise exception.AttachmentNotFound(attachment_id=attachment_id)
+        vol = session.query(models.Volume).filter_by(id=att.volume_id).one()
+        running = session.query(models.Migration).filter(
+            models.Migration.volume_id == att.volume_id,
+            models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
+        if running is not None:
+            raise exception.VolumeMigrating(
+                volume_id=att.volume_id, migration_id=running.id,
+                migration_status=running.status)
+        if att.status not in (states.A_ATTACHED, states.A_ERROR) or \
+                vol.status != states.IN_USE:
+            raise exception.InvalidVolumeStatus(
+                volume_id=att.volume_id,
+                status='%s (attachment %s)' % (vol.status, att.status),
+                action='detach', expected='in-use')
+        _update(session, models.Attachment, attachment_id,
+                {'status': states.A_DETACHING}, None)
+        _update(session, models.Volume, att.volume_id,
+                {'status': states.DETACHING}, None)
+    return attachment_get(attachment_id)
+
+
+def attachment_finish(attachment_id, attached, error=None, device=None):
+    """End an attach (attached=True) or a detach (attached=False).
+
+    The volume is in-use while any attachment is attached, available
+    otherwise.  A failed attach removes its record; a failed detach
+    leaves the attachment attached with the error.
+    """
+    with _writer() as session:
+        att = session.query(models.Attachment).filter_by(
+            id=attachment_id).one_or_none()
+        if att is None:
+            return
+        volume_id = att.volume_id
+        if error is not None and att.status == states.A_ATTACHING:
+            session.delete(att)
+        elif error is not None:
+            att.status, att.error = states.A_ATTACHED, error
+        elif attached:
+            att.status, att.error, att.device = states.A_ATTACHED, None, device
+        else:
+            session.delete(att)
+        session.flush()
+        others = session.query(models.Attachment).filter_by(
+            volume_id=volume_id, status=states.A_ATTACHED).count()
+        _update(session, models.Volume, volume_id,
+                {'status': states.IN_USE if others else states.AVAILABLE},
+                None)
+
+
 def attachment_get_all(volume_id=None, instance_uuid=None):
     with _reader() as session:
         query = session.query(models.Attachment)
@@ -303,13 +413,27 @@ def migration_create(volume_id, dest_backend_id, force, project_id=None):
             raise exception.InvalidVolumeStatus(
                 volume_id=volume_id, status=vol.status, action='migrate',
                 expected=' or '.join(states.MIGRATABLE_VOLUME_STATUSES))
+        attachments = session.query(models.Attachment).filter_by(
+            volume_id=volume_id).all()
+        if len(attachments) > 1:
+            raise exception.MultiAttachRefused(volume_id=volume_id,
+                                               count=len(attachments))
+        attachment = attachments[0] if attachments else None
+        if attachment is not None and attachment.status != states.A_ATTACHED:
+            raise exception.InvalidVolumeStatus(
+                volume_id=volume_id, status='%s (attachment %s)' % (
+                    attachment.status, attachment.id),
+                action='migrate', expected='attached or detached')
         migration = models.Migration(
             id=uuidutils.generate_uuid(), volume_id=volume_id,
             source_backend_id=vol.backend_id,
             dest_backend_id=dest_backend_id, status=states.M_STARTING,
             phase=states.P_QUEUED, force=bool(force),
             previous_volume_status=vol.status, bytes_done=0,
-            bytes_total=vol.size, started_at=now, created_at=now)
+            bytes_total=vol.size, started_at=now, created_at=now,
+            frozen=False, attachment_id=attachment and attachment.id,
+            instance_uuid=attachment and attachment.instance_uuid,
+            compute_host=attachment and attachment.host)
         session.add(migration)
         guard = {'status': vol.status}
         values = {'migration_status': states.M_STARTING, 'updated_at': now}
@@ -393,6 +517,12 @@ def migration_switch_volume(migration, expected_phase):
         dst.backend_id, dst.location, dst.provider_id = src
         dst.status = states.DELETING
         vol.updated_at = dst.updated_at = now
+        if mig.attachment_id is not None:
+            # The compute agent now knows the attachment by its new id.
+            session.query(models.Attachment).filter_by(
+                id=mig.attachment_id).update(
+                    {'id': mig.dest_attachment_id, 'updated_at': now},
+                    synchronize_session=False)
         mig.phase = states.P_DELETING_SOURCE
         mig.status = states.M_COMPLETING
         mig.updated_at = now

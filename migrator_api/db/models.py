@@ -108,8 +108,17 @@ class Migration(TimestampMixin, Base):
     started_at = sa.Column(sa.DateTime, nullable=True)
     finished_at = sa.Column(sa.DateTime, nullable=True)
     error = sa.Column(sa.Text, nullable=True)
-    # In-use volumes: the attachment being switched (compute contract).
+    # In-use volumes: the attachment being switched (compute contract),
+    # the one the destination is attached by afterwards, and where.
     attachment_id = _uuid_col(nullable=True)
+    dest_attachment_id = _uuid_col(nullable=True)
+    instance_uuid = _uuid_col(nullable=True)
+    compute_host = sa.Column(sa.String(255), nullable=True)
+    # The compute agent's asynchronous fold-in: None, 'done' or 'error'.
+    fold_status = sa.Column(sa.String(16), nullable=True)
+    # Recorded before volume_migration_start is called: a rollback must
+    # then ask the compute agent to cancel.
+    frozen = sa.Column(sa.Boolean, nullable=False, default=False)
 
     source_backend = orm.relationship(Backend, lazy='joined',
                                       foreign_keys=[source_backend_id])

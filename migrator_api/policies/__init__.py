@@ -6,6 +6,7 @@
 
 import itertools
 
+from migrator_api.policies import attachments
 from migrator_api.policies import backends
 from migrator_api.policies import base
 from migrator_api.policies import migrations
@@ -18,6 +19,7 @@ def list_rules():
         base.list_rules(),
         backends.list_rules(),
         volumes.list_rules(),
+        attachments.list_rules(),
         migrations.list_rules(),
         services.list_rules(),
     ))

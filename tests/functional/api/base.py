@@ -4,11 +4,16 @@ The conductor does not run: casts go out to a topic nobody serves,
 which the fake transport accepts without blocking.
 """
 
+import datetime
+
 from oslo_messaging import conffixture
+import oslo_messaging as messaging
 import webtest
 
 from migrator_api.api import app
+from migrator_api.common import exception
 from migrator_api.common import rpc
+from migrator_api.common import service
 from migrator_api.common import states
 from migrator_api.db import api as db_api
 from migrator_api.db import migration
@@ -37,6 +42,23 @@ OTHER_HEADERS = {'X-Identity-Status': 'Confirmed', 'X-User-Id': 'u-bob',
                  'X-Project-Id': 'p-bob', 'X-Roles': 'member,reader'}
 
 
+INSTANCE = '5d8e0a43-8a3c-4f43-9d0b-8c5f6f2b9a10'
+COMPUTE_HOST = 'node1'
+DOWN_COMPUTE_HOST = 'node9'
+
+
+class StubCompute:
+    """A compute agent on COMPUTE_HOST that knows one instance."""
+
+    target = messaging.Target(version='1.0')
+
+    def get_instance(self, ctxt, instance_uuid):
+        if instance_uuid != INSTANCE:
+            raise exception.InstanceNotFound(instance=instance_uuid,
+                                             host=COMPUTE_HOST)
+        return {'uuid': INSTANCE, 'name': 'vm', 'power_state': 'running'}
+
+
 class APITestCase(base.TestCase):
 
     def setUp(self):
@@ -57,6 +79,16 @@ class APITestCase(base.TestCase):
         for host, reports in BACKENDS.items():
             db_api.backend_sync(host, reports)
             db_api.service_report(host, states.BINARY_VOLUME)
+        db_api.service_report(COMPUTE_HOST, states.BINARY_COMPUTE)
+        db_api.service_report(DOWN_COMPUTE_HOST, states.BINARY_COMPUTE)
+        with db_api._writer() as session:
+            session.query(models.Service).filter_by(
+                host=DOWN_COMPUTE_HOST).update(
+                    {'last_seen_at': datetime.datetime(2000, 1, 1)})
+        compute = service.Service(rpc.COMPUTE_TOPIC, COMPUTE_HOST,
+                                  StubCompute())
+        compute.start()
+        self.addCleanup(compute.stop)
         self.file1 = db_api.backend_get('file1')
         self.block1 = db_api.backend_get('block1')
         self.app = webtest.TestApp(app.setup_app(self.conf))

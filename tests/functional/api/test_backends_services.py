@@ -73,7 +73,9 @@ class ServicesTest(base.APITestCase):
     def test_list(self):
         services = self.app.get('/v1/services').json['services']
         self.assertEqual([('node1', states.BINARY_VOLUME, 'up'),
-                          ('node2', states.BINARY_VOLUME, 'up')],
+                          ('node2', states.BINARY_VOLUME, 'up'),
+                          ('node1', states.BINARY_COMPUTE, 'up'),
+                          ('node9', states.BINARY_COMPUTE, 'down')],
                          [(s['host'], s['binary'], s['state'])
                           for s in services])
         self.assertTrue(services[0]['last_seen_at'].endswith('Z'))
@@ -92,7 +94,8 @@ class ServicesTest(base.APITestCase):
     def test_filter_binary(self):
         db_api.service_report('cmp1', states.BINARY_COMPUTE)
         services = self.app.get('/v1/services?binary=migrator-compute').json
-        self.assertEqual(['cmp1'], [s['host'] for s in services['services']])
+        self.assertEqual(['node1', 'node9', 'cmp1'],
+                         [s['host'] for s in services['services']])
 
     def test_bad_query(self):
         self.assertRejected('get', '/v1/services?binary=nova-compute', 400,

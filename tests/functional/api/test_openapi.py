@@ -69,7 +69,7 @@ class OpenAPITest(base.APITestCase):
         vol = self.make_volume()
         mig = self.make_migration(vol)
         ids = {'volume_id': vol.id, 'migration_id': mig.id,
-               'backend': 'file1'}
+               'backend': 'file1', 'attachment_id': UNKNOWN_ID}
         schema = json_schema(self.spec, self.spec['components']['responses'][
             'MethodNotAllowed']['content']['application/json']['schema'])
         for path, item in self.spec['paths'].items():
@@ -141,6 +141,7 @@ class OpenAPITest(base.APITestCase):
         self._backends()
         vol_id = self._volumes()
         self._migrations(vol_id)
+        self._attachments()
         self.call('get', '/v1/services')
         self.call('get', '/v1/services', '/v1/services?binary=x')
         self._auth_errors(vol_id)
@@ -218,6 +219,33 @@ class OpenAPITest(base.APITestCase):
         self.call('post', cancel, path)
         self.call('post', cancel, '/v1/migrations/%s/cancel' % UNKNOWN_ID)
 
+    def _attachments(self):
+        t, item = '/v1/attachments', '/v1/attachments/{attachment_id}'
+        vol = self.make_volume()
+
+        def body(volume_id=vol.id, instance=base.INSTANCE,
+                 host=base.COMPUTE_HOST):
+            return {'attachment': {'volume_id': volume_id,
+                                   'instance_uuid': instance, 'host': host}}
+        att = self.call('post', t, body=body()).json['attachment']
+        self.call('post', t, body=body())                     # 409 attaching
+        self.call('post', t, body={'attachment': {'volume_id': vol.id}})
+        self.call('post', t, body=body(instance=UNKNOWN_ID))  # 404
+        self.call('post', t, body=body(host=base.DOWN_COMPUTE_HOST))  # 503
+        self.call('post', t, body=b'x', content_type='text/plain')
+        self.call('get', t)
+        self.call('get', t, '/v1/attachments?volume_id=%s' % vol.id)
+        self.call('get', t, '/v1/attachments?volume_id=x')
+        path = '/v1/attachments/%s' % att['id']
+        self.call('get', item, path)
+        self.call('get', item, path + '?x=1')
+        self.call('get', item, '/v1/attachments/%s' % UNKNOWN_ID)
+        self.call('delete', item, path)                       # 409 attaching
+        db_api.attachment_finish(att['id'], True, device='sdb')
+        self.call('delete', item, path + '?x=1')
+        self.call('delete', item, path)
+        self.call('delete', item, '/v1/attachments/%s' % UNKNOWN_ID)
+
     def _auth_errors(self, vol_id):
         kapp = self.keystone_app()
         no_roles = dict(base.MEMBER_HEADERS, **{'X-Roles': ''})
@@ -225,10 +253,11 @@ class OpenAPITest(base.APITestCase):
                                                'Invalid'})
         mig = db_api.migration_get_all()[0]
         bodies = {('post', '/v1/volumes'): {'volume': {}},
+                  ('post', '/v1/attachments'): {'attachment': {}},
                   ('post', '/v1/migrations'): {'migration': {}},
                   ('post', '/v1/migrations/{migration_id}/cancel'): {}}
         ids = {'volume_id': vol_id, 'migration_id': mig.id,
-               'backend': 'file1'}
+               'backend': 'file1', 'attachment_id': UNKNOWN_ID}
         for path, item in self.spec['paths'].items():
             concrete = re.sub(r'{(\w+)}', lambda m: ids[m.group(1)], path)
             for method in item:

@@ -28,8 +28,8 @@ class RootTest(base.APITestCase):
         self.assertEqual('v1', body['id'])
         rels = {link['rel']: link['href'] for link in body['links']}
         self.assertEqual('http://localhost/v1/volumes', rels['volumes'])
-        self.assertEqual({'self', 'backends', 'volumes', 'migrations',
-                          'services'}, set(rels))
+        self.assertEqual({'self', 'backends', 'volumes', 'attachments',
+                          'migrations', 'services'}, set(rels))
         self.assertEqual(body, self.app.get('/v1/').json)
 
     def test_unknown_paths(self):

@@ -69,6 +69,11 @@ class TestOfflineService(base.ServiceMixin, tests_base.TestCase):
         self.assertEqual(('cancel', None),
                          self.conductor.wait_report(self, 'm-2'))
         self.assertEqual(self.conn('v2'), self.driver.connection_info('a-2'))
+        # A cancel of an impossible attachment id is reported too.
+        self.api.volume_migration_cancel(self.ctxt, HOST, 'inst-1', '../x',
+                                         'm-3')
+        op, error = self.conductor.wait_report(self, 'm-3')
+        self.assertIn('../x', error)
         self.driver.power_on('inst-1')
         self.api.detach_volume(self.ctxt, HOST, 'inst-1', 'a-1b')
         self.assertEqual([], self.migration_records())

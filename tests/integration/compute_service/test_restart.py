@@ -5,6 +5,7 @@ migration id given before the restart.  Guest writes go on throughout;
 every byte is compared."""
 
 import os
+import threading
 import uuid as uuid_mod
 
 from tests.integration.compute_service import base
@@ -12,6 +13,19 @@ from tests.integration.compute import test_recovery
 
 HOST = base.HOST
 B, A = test_recovery.B, test_recovery.A
+
+
+def pause_at(step, phase):
+    """A fault hook that holds the flow at ``(step, phase)`` until
+    released (the agent is stopped meanwhile)."""
+    reached, release = threading.Event(), threading.Event()
+
+    def hook(s, p):
+        if (s, p) == (step, phase):
+            reached.set()
+            release.wait(base.WAIT)
+    hook.reached, hook.release = reached, release
+    return hook
 
 
 class TestAgentRestart(test_recovery.RecoveryMixin,
@@ -65,6 +79,38 @@ class TestAgentRestart(test_recovery.RecoveryMixin,
         uuid = self.lv.create_domain()
         for i, point in enumerate([('fold:pivot', B), ('finished', A)]):
             self._die_in_fold_in(uuid, point, 40 + i)
+
+    def test_clean_stop_during_the_fold_in(self):
+        """A fold-in cut short by a clean stop is no failure: nothing is
+        reported then; the next agent finishes it and reports success."""
+        uuid = self.lv.create_domain()
+        driver = self.new_driver()
+        driver.fault_hook = pause_at('fold:pivot', A)
+        svc = self.start_service(driver=driver)
+        aid, target, src, dst, model, w = self.writing_disk(
+            uuid, 'block', 'block', 45)
+        self.api.volume_migration_start(self.ctxt, HOST, uuid, aid)
+        w.wait_for(3)
+        self.freeze_copy(src, dst)
+        self.api.volume_migration_complete(self.ctxt, HOST, uuid, aid,
+                                           'dst-45', dst.connection_info,
+                                           'm-45')
+        self.assertTrue(driver.fault_hook.reached.wait(base.WAIT))
+        svc.stop()                          # closes the libvirt connection
+        driver.fault_hook.release.set()     # the fold-in now fails
+        for _uuid, thread in list(driver._workers.values()):
+            thread.join(base.WAIT)
+        self.assertEqual('fold:pivot', self.driver.migration_state(aid))
+        w.wait_for(3)
+        self.start_service()
+        self.assertEqual(('complete', None),
+                         self.conductor.wait_report(self, 'm-45'))
+        self.finish_writes(w, uuid, target)
+        self.assert_data(dst, model)
+        self.assert_on(uuid, target, dst)
+        self.assert_clean()
+        self.assertEqual([('m-45', 'complete', None)],
+                         self.conductor.finished)
 
     def test_stopped_while_frozen(self):
         """Nothing is owed while frozen: the new agent keeps the freeze,

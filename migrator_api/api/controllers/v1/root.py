@@ -3,6 +3,7 @@
 import pecan
 
 from migrator_api.api.controllers import base
+from migrator_api.api.controllers.v1 import attachments
 from migrator_api.api.controllers.v1 import backends
 from migrator_api.api.controllers.v1 import migrations
 from migrator_api.api.controllers.v1 import services
@@ -10,7 +11,7 @@ from migrator_api.api.controllers.v1 import utils
 from migrator_api.api.controllers.v1 import volumes
 from migrator_api.api import validation
 
-RESOURCES = ('backends', 'volumes', 'migrations', 'services')
+RESOURCES = ('backends', 'volumes', 'attachments', 'migrations', 'services')
 
 
 def version_view():
@@ -22,6 +23,7 @@ class V1Controller(base.Controller):
     children = RESOURCES
     backends = backends.BackendsController()
     volumes = volumes.VolumesController()
+    attachments = attachments.AttachmentsController()
     migrations = migrations.MigrationsController()
     services = services.ServicesController()
 

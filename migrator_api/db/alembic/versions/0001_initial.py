@@ -95,6 +95,11 @@ def upgrade():
         sa.Column('finished_at', sa.DateTime, nullable=True),
         sa.Column('error', sa.Text, nullable=True),
         sa.Column('attachment_id', sa.String(36), nullable=True),
+        sa.Column('dest_attachment_id', sa.String(36), nullable=True),
+        sa.Column('instance_uuid', sa.String(36), nullable=True),
+        sa.Column('compute_host', sa.String(255), nullable=True),
+        sa.Column('fold_status', sa.String(16), nullable=True),
+        sa.Column('frozen', sa.Boolean, nullable=False),
         *_timestamps())
     op.create_index('migrations_volume_id_idx', 'migrations', ['volume_id'])
     op.create_index('migrations_status_idx', 'migrations', ['status'])
