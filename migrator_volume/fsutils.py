@@ -5,6 +5,7 @@ import ctypes
 import errno
 import fcntl
 import json
+import mmap
 import os
 import stat
 import struct
@@ -59,7 +60,13 @@ def supports_direct_io(path, flags):
 
 
 def punch_hole(fd, offset, length):
-    """Deallocate a range of a file; it then reads as zeroes."""
+    """Deallocate a range of a file; it then reads as zeroes.
+
+    On a block device (range aligned to its logical sectors) the kernel
+    turns this into a zeroing that may unmap (WRITE ZEROES with unmap,
+    a hole in a loop device's backing file), and refuses with
+    EOPNOTSUPP rather than writing the zeroes: when it succeeds the
+    range reads as zeroes and holds no data of its own."""
     if _LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                        offset, length) != 0:
         err = ctypes.get_errno()
@@ -69,6 +76,51 @@ def punch_hole(fd, offset, length):
 def zero_out(fd, offset, length):
     """Make a sector-aligned range of a block device read as zeroes."""
     fcntl.ioctl(fd, BLKZEROOUT, struct.pack('QQ', offset, length))
+
+
+def data_extents(fd, start, end):
+    """Yield the (offset, end) of the ranges of ``fd`` between start and
+    end that may hold data, found with SEEK_DATA / SEEK_HOLE; what lies
+    between them are holes, which read as zeroes.  Where the file system
+    cannot tell, the whole range is one extent.  A block device is one
+    extent (the kernel reports no hole in it)."""
+    offset = start
+    while offset < end:
+        try:
+            data = os.lseek(fd, offset, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:      # only holes from here on
+                return
+            if e.errno in UNSUPPORTED:
+                yield offset, end
+                return
+            raise
+        if data >= end:
+            return
+        hole = min(os.lseek(fd, data, os.SEEK_HOLE), end)
+        if hole <= data:                    # cannot happen; never loop
+            hole = end
+        yield data, hole
+        offset = hole
+
+
+def has_data(fd, offset, length):
+    """Whether a range of a file may hold data (False: all holes)."""
+    try:
+        data = os.lseek(fd, offset, os.SEEK_DATA)
+    except OSError as e:
+        if e.errno == errno.ENXIO:
+            return False
+        if e.errno in UNSUPPORTED:
+            return True
+        raise
+    return data < offset + length
+
+
+def aligned_buffer(size):
+    """A page-aligned anonymous buffer of ``size`` bytes (what O_DIRECT
+    needs); its pages take memory only once touched."""
+    return mmap.mmap(-1, size)
 
 
 def buffer_address(buf):

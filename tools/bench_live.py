@@ -32,6 +32,7 @@ import argparse
 import collections
 import contextlib
 import datetime
+import fcntl
 import hashlib
 import json
 import os
@@ -60,6 +61,10 @@ VCPU_RE = re.compile(r'^CPU \d+/')
 HOLD_LIMIT = 0.050
 CPU_RATIO_LIMIT = 0.2
 PREFIX = 'migrator-bench'
+#: The integration tests hold this lock shared while they use libvirtd
+#: and exclusively while they restart it (tests/integration/
+#: fixtures_libvirt.py): every measured unit of work holds it shared.
+HOST_LOCK = '/tmp/migrator-tests-libvirtd.lock'
 
 
 class BenchError(Exception):
@@ -541,6 +546,72 @@ class Bench(object):
         self.results = {'runs': [], 'errors': []}
         self._events = collections.defaultdict(list)
         self._cond = threading.Condition()
+        self._lockf = None
+        self._lock_depth = 0
+
+    # -- libvirtd may be restarted between two units of work -----------------
+
+    @contextlib.contextmanager
+    def unit(self, wait=None, connect=True):
+        """One unit of work (a migration and its verification, say),
+        during which nobody following the project's convention restarts
+        libvirtd.  Between units the connection is re-opened if libvirtd
+        was restarted meanwhile (the domains survive that)."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        if self._lockf is None:
+            self._lockf = open(HOST_LOCK, 'a')
+        deadline = None if wait is None else time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(self._lockf, fcntl.LOCK_SH |
+                            (fcntl.LOCK_NB if deadline else 0))
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    log('warning: going on without the libvirtd lock')
+                    break
+                time.sleep(0.2)
+        self._lock_depth = 1
+        try:
+            if connect:
+                self._ensure_conn()
+            yield
+        finally:
+            self._lock_depth = 0
+            fcntl.flock(self._lockf, fcntl.LOCK_UN)
+            time.sleep(0.05)        # lets a waiting restart have its turn
+
+    def _ensure_conn(self):
+        import libvirt
+        try:
+            alive = self.conn is not None and self.conn.isAlive()
+        except libvirt.libvirtError:
+            alive = False
+        if alive:
+            return
+        if self.conn is not None:
+            log('libvirtd was restarted: reconnecting')
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.conn = libvirt.open(URI)
+                break
+            except libvirt.libvirtError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        self.conn.domainEventRegisterAny(
+            None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, self._on_job, None)
 
     # -- setup / teardown ---------------------------------------------------
 
@@ -579,22 +650,20 @@ class Bench(object):
         self.timer.install()
         try:
             self.driver = drv_base.load_driver(conf)
-            self.driver.host.get()
-            # Our own connection (after the driver registered libvirt's
-            # event loop), for the mirror and the domains.
-            self.conn = libvirt.open(URI)
+            with self.unit():
+                # The driver's connection (it registers libvirt's event
+                # loop), and ours, for the mirror and the domains.
+                self.driver.host.get()
         except Exception as e:
             raise BenchError('libvirt is not usable (%s): run '
                              'tools/install-libvirt.sh %s'
                              % (e, sys.executable))
-        self.conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, self._on_job,
-            None)
-        for role in ('ours', 'mirror'):
-            self.domains[role] = self._create_domain(role)
-        for name, _uuid in self.domains.values():
-            self._wait_vcpu_idle(name)
-        self.results['environment'] = self._environment()
+        with self.unit():
+            for role in ('ours', 'mirror'):
+                self.domains[role] = self._create_domain(role)
+            for name, _uuid in self.domains.values():
+                self._wait_vcpu_idle(name)
+            self.results['environment'] = self._environment()
 
     def _create_domain(self, role):
         uuid = str(uuid_mod.uuid4())
@@ -676,6 +745,17 @@ class Bench(object):
     def cleanup(self):
         for w in self.writers:
             w._halt.set()
+        try:
+            with self.unit(wait=120, connect=False):
+                self._cleanup()
+        except Exception as e:
+            log('cleanup: %s', e)
+        if self._lockf is not None:
+            self._lockf.close()
+        if self.workdir and not self.args.keep:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def _cleanup(self):
         import libvirt
         try:
             conn = libvirt.open(URI)
@@ -705,8 +785,6 @@ class Bench(object):
             except Exception:
                 pass
         self.timer.uninstall()
-        if self.workdir and not self.args.keep:
-            shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- libvirt helpers ------------------------------------------------------
 
@@ -954,55 +1032,62 @@ class Bench(object):
         log('Phase 1: %d migrations of a %s volume, the guest writing as '
             'fast as it can', a.migrations, fmt_size(a.small_size))
         chain = Chain(self, 'small', a.small_size)
-        self.attach('ours', chain)
+        with self.unit():
+            self.attach('ours', chain)
         with open(chain.path, 'rb') as f:
             model = bytearray(f.read())
         for i in range(a.migrations):
-            w = self.writer('ours', chain, seed=1000 + i, min_len=4 * KiB,
-                            max_len=a.writer_max)
-            w.start()
-            w.wait_for(5)
-            run = self.run_ours(chain)
-            n_done = w.count
-            w.wait_for(5)           # it goes on writing afterwards
-            w.stop()
-            self.writers.remove(w)
-            guest_flush(self.dom('ours'), chain.target)
-            apply_writes(model, 0, w.writes)
-            with open(run['dst'], 'rb') as f:
-                data = f.read()
-            if data != model:
-                raise DataMismatch(
-                    'migration %d: %s differs from the expected content '
-                    'at byte %d' % (i, run['dst'],
-                                    first_difference(data, model)))
-            os.unlink(chain.path)
-            chain.path = run['dst']
-            run['verified'] = True
-            m = run['marks']
-            fold_writes = [x for x in w.times
-                           if m['switched'] <= x[0] < m['done']]
-            run.update({
-                'phase': 'holds', 'size': a.small_size, 'index': i,
-                'guest_writes': len(w.writes),
-                'guest_writes_before_done': n_done,
-                'guest_writes_during_fold': len(fold_writes),
-                'guest_bytes_during_fold': w.written_bytes(m['switched'],
-                                                           m['done']),
-                'guest_write_rate_mbs': (
-                    w.written_bytes(m['t0'], m['done']) / MiB /
-                    (m['done'] - m['t0'])),
-                'guest_max_rtt_during_hold': self._rtt_during_holds(
-                    run['holds'], w)})
-            self.results['runs'].append(run)
-            log('  %2d/%d: freeze %s ms, copy pivot %s ms, fold pivot %s '
-                'ms, fold-in %.2f s (%d guest writes during it), total '
-                '%.2f s', i + 1, a.migrations,
-                *[self._hold(run, k) for k in ('freeze', 'copy_pivot',
-                                               'fold_pivot')],
-                run['phases']['fold'], len(fold_writes), run['total'])
-        self.detach('ours', chain)
+            with self.unit():
+                self._one_hold_run(i, chain, model)
+        with self.unit():
+            self.detach('ours', chain)
         os.unlink(chain.path)
+
+    def _one_hold_run(self, i, chain, model):
+        a = self.args
+        w = self.writer('ours', chain, seed=1000 + i, min_len=4 * KiB,
+                        max_len=a.writer_max)
+        w.start()
+        w.wait_for(5)
+        run = self.run_ours(chain)
+        n_done = w.count
+        w.wait_for(5)           # it goes on writing afterwards
+        w.stop()
+        self.writers.remove(w)
+        guest_flush(self.dom('ours'), chain.target)
+        apply_writes(model, 0, w.writes)
+        with open(run['dst'], 'rb') as f:
+            data = f.read()
+        if data != model:
+            raise DataMismatch(
+                'migration %d: %s differs from the expected content '
+                'at byte %d' % (i, run['dst'],
+                                first_difference(data, model)))
+        os.unlink(chain.path)
+        chain.path = run['dst']
+        run['verified'] = True
+        m = run['marks']
+        fold_writes = [x for x in w.times
+                       if m['switched'] <= x[0] < m['done']]
+        run.update({
+            'phase': 'holds', 'size': a.small_size, 'index': i,
+            'guest_writes': len(w.writes),
+            'guest_writes_before_done': n_done,
+            'guest_writes_during_fold': len(fold_writes),
+            'guest_bytes_during_fold': w.written_bytes(m['switched'],
+                                                       m['done']),
+            'guest_write_rate_mbs': (
+                w.written_bytes(m['t0'], m['done']) / MiB /
+                (m['done'] - m['t0'])),
+            'guest_max_rtt_during_hold': self._rtt_during_holds(
+                run['holds'], w)})
+        self.results['runs'].append(run)
+        log('  %2d/%d: freeze %s ms, copy pivot %s ms, fold pivot %s '
+            'ms, fold-in %.2f s (%d guest writes during it), total '
+            '%.2f s', i + 1, a.migrations,
+            *[self._hold(run, k) for k in ('freeze', 'copy_pivot',
+                                           'fold_pivot')],
+            run['phases']['fold'], len(fold_writes), run['total'])
 
     @staticmethod
     def _hold(run, label):
@@ -1032,7 +1117,8 @@ class Bench(object):
                 t = time.perf_counter()
                 chains[role] = Chain(self, '%s-%s' % (role, fmt_size(size)),
                                      size)
-                self.attach(role, chains[role])
+                with self.unit():
+                    self.attach(role, chains[role])
                 log('  created the %s volume (%.1f s)', role,
                     time.perf_counter() - t)
             rng = random.Random(size)
@@ -1054,11 +1140,13 @@ class Bench(object):
                             self.few_writes(role, chain, 2, rng)
                         elif step in ('switched', 'pivoted'):
                             self.few_writes(role, chain, 2, rng)
-                    run = (self.run_ours if role == 'ours'
-                           else self.run_mirror)(chain, hook=hook)
-                    run.update({'phase': 'e2e', 'size': size, 'rep': rep})
-                    self.finish(role, chain, run,
-                                check_source=(role == 'ours'))
+                    with self.unit():
+                        run = (self.run_ours if role == 'ours'
+                               else self.run_mirror)(chain, hook=hook)
+                        run.update({'phase': 'e2e', 'size': size,
+                                    'rep': rep})
+                        self.finish(role, chain, run,
+                                    check_source=(role == 'ours'))
                     log('  rep %d: %-6s %.2f s  (%s)  QEMU CPU %.3f s',
                         rep + 1, role, run['total'],
                         ', '.join('%s %.2f' % kv
@@ -1067,7 +1155,8 @@ class Bench(object):
             if si == 0 and a.latency_runs:
                 self.phase_latency(chains, size)
             for role, chain in chains.items():
-                self.detach(role, chain)
+                with self.unit():
+                    self.detach(role, chain)
                 os.unlink(chain.path)
 
     def phase_latency(self, chains, size):
@@ -1077,12 +1166,13 @@ class Bench(object):
             a.probe_interval * 1000, a.latency_runs)
         lat = self.results.setdefault('latency_raw', {})
         for role in ('ours', 'mirror'):
-            w = self.writer(role, chains[role], seed=7 + len(role),
-                            interval=a.probe_interval)
-            w.start()
-            time.sleep(a.idle_seconds)
-            w.stop()
-            self.writers.remove(w)
+            with self.unit():
+                w = self.writer(role, chains[role], seed=7 + len(role),
+                                interval=a.probe_interval)
+                w.start()
+                time.sleep(a.idle_seconds)
+                w.stop()
+                self.writers.remove(w)
             chains[role].pending.extend(w.writes)
             lat.setdefault('idle', []).extend(w.latencies())
             log('  idle (%s domain): %d writes, median %.2f ms', role,
@@ -1090,38 +1180,38 @@ class Bench(object):
         for rep in range(a.latency_runs):
             order = ['mirror', 'ours'] if rep % 2 else ['ours', 'mirror']
             for role in order:
-                chain = chains[role]
-                w = self.writer(role, chain, seed=100 + rep,
-                                interval=a.probe_interval)
-                w.start()
-                w.wait_for(5)
-                run = (self.run_ours if role == 'ours'
-                       else self.run_mirror)(chain)
-                w.wait_for(5)
-                w.stop()
-                self.writers.remove(w)
-                run.update({'phase': 'latency', 'size': size, 'rep': rep})
-                m = run['marks']
-                run['latency'] = summary(w.latencies(m['t0'], m['done']))
-                lat.setdefault(role, []).extend(
-                    w.latencies(m['t0'], m['done']))
-                if role == 'ours':
-                    steps = [('start', 't0', 'frozen'),
-                             ('copy', 'frozen', 'copied'),
-                             ('complete', 'copied', 'switched'),
-                             ('fold', 'switched', 'done')]
-                else:
-                    steps = [('mirror', 't0', 'ready'),
-                             ('pivot', 'ready', 'pivoted'),
-                             ('define', 'pivoted', 'done')]
-                for step, lo, hi in steps:
-                    lat.setdefault('%s:%s' % (role, step), []).extend(
-                        w.latencies(m[lo], m[hi]))
-                self.finish(role, chain, run, writes=w.writes)
-                log('  %-6s: %d writes during %.2f s, median %.2f ms, max '
-                    '%.2f ms', role, run['latency']['n'], run['total'],
-                    run['latency']['median'] * 1000,
-                    run['latency']['max'] * 1000)
+                with self.unit():
+                    self._one_latency_run(role, chains[role], size, rep, lat)
+
+    def _one_latency_run(self, role, chain, size, rep, lat):
+        w = self.writer(role, chain, seed=100 + rep,
+                        interval=self.args.probe_interval)
+        w.start()
+        w.wait_for(5)
+        run = (self.run_ours if role == 'ours' else self.run_mirror)(chain)
+        w.wait_for(5)
+        w.stop()
+        self.writers.remove(w)
+        run.update({'phase': 'latency', 'size': size, 'rep': rep})
+        m = run['marks']
+        run['latency'] = summary(w.latencies(m['t0'], m['done']))
+        run['guest_max_rtt_during_hold'] = self._rtt_during_holds(
+            run['holds'], w)
+        lat.setdefault(role, []).extend(w.latencies(m['t0'], m['done']))
+        if role == 'ours':
+            steps = [('start', 't0', 'frozen'), ('copy', 'frozen', 'copied'),
+                     ('complete', 'copied', 'switched'),
+                     ('fold', 'switched', 'done')]
+        else:
+            steps = [('mirror', 't0', 'ready'), ('pivot', 'ready', 'pivoted'),
+                     ('define', 'pivoted', 'done')]
+        for step, lo, hi in steps:
+            lat.setdefault('%s:%s' % (role, step), []).extend(
+                w.latencies(m[lo], m[hi]))
+        self.finish(role, chain, run, writes=w.writes)
+        log('  %-6s: %d writes during %.2f s, median %.2f ms, max %.2f ms',
+            role, run['latency']['n'], run['total'],
+            run['latency']['median'] * 1000, run['latency']['max'] * 1000)
 
     # -- report -------------------------------------------------------------
 
@@ -1162,14 +1252,17 @@ class Bench(object):
             p('  pivots refused as not ready, retried: %s' % dict(retries))
         phase1 = [r for r in ours if r.get('phase') == 'holds']
         rtt = collections.defaultdict(list)
-        for r in phase1:
-            for k, v in r['guest_max_rtt_during_hold'].items():
+        for r in ours + mirror:
+            for k, v in r.get('guest_max_rtt_during_hold', {}).items():
                 rtt[k].append(v)
+        res['guest_rtt_overlapping_holds'] = {k: summary(v)
+                                              for k, v in rtt.items()}
         if rtt:
-            p('  longest guest write round trip overlapping each call '
-              '(phase 1, median of maxima): ' + ', '.join(
-                  '%s %.1f ms' % (k, quantile(v, 0.5) * 1000)
-                  for k, v in sorted(rtt.items())))
+            p('  longest guest write round trip overlapping each call, '
+              'median (max) over the runs with a guest writer: ' +
+              ', '.join('%s %.1f (%.1f) ms' % (k, quantile(v, 0.5) * 1000,
+                                               max(v) * 1000)
+                        for k, v in sorted(rtt.items())))
         drv = collections.defaultdict(list)
         for r in ours:
             for k, v in r.get('driver_timings', {}).items():

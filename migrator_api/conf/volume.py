@@ -20,7 +20,19 @@ opts = [
     cfg.IntOpt('file_copy_chunk_size', default=4 * 1024 * 1024,
                min=4096,
                help='Bytes one read/write of the in-process file copy '
-                    'moves at a time (bounds the worker\'s memory).'),
+                    'moves at a time: the size of the buffer of each of '
+                    'its volume_copy_in_flight requests (bounds the '
+                    'worker\'s memory).'),
+    cfg.IntOpt('volume_copy_in_flight', default=4, min=1, max=64,
+               help='Requests one volume copy keeps in flight: dd '
+                    'processes running at once on segments of a copy '
+                    'between block devices, or threads of the '
+                    'in-process file copy, each with its own buffer of '
+                    'file_copy_chunk_size bytes (so that copy needs '
+                    'volume_copy_in_flight * file_copy_chunk_size bytes '
+                    'of memory, whatever the size of the volume).  One '
+                    'request at a time does not reach what a disk can '
+                    'do.'),
     cfg.IntOpt('report_interval', default=10, min=1,
                help='Seconds between two heartbeats of an agent.'),
 ]

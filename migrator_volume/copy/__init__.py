@@ -1,7 +1,12 @@
 """Copying a volume's data, and picking how.
 
 dd between two block devices, in-process file I/O whenever a file is
-involved (sparse-aware, and the only way to keep a file sparse).
+involved (sparse-aware, and the only way to keep a file sparse).  Both
+keep ``[volume] volume_copy_in_flight`` requests in flight (dd
+processes, or threads each with one buffer of ``file_copy_chunk_size``
+bytes): one request at a time does not reach what the disk can do.
+See doc/source/admin/copy-benchmark.rst for how they compare with
+dd, qemu-img convert and cp.
 """
 
 from migrator_volume.copy import dd
@@ -13,6 +18,7 @@ def make_copier(src, dst, size, conf, dst_zeroed, label=None):
     """A copier of the first ``size`` bytes of local path ``src`` onto
     ``dst``, set up from the ``[volume]`` options of ``conf``."""
     kwargs = {'bps_limit': conf.volume.volume_copy_bps_limit,
+              'in_flight': conf.volume.volume_copy_in_flight,
               'dst_zeroed': dst_zeroed, 'label': label}
     if fsutils.is_block_device(src) and fsutils.is_block_device(dst):
         return dd.DdCopier(

@@ -1,17 +1,32 @@
 """Block device to block device copy with ``dd``.
 
 O_DIRECT on both sides when both devices accept it, the block size of
-``[volume] volume_dd_blocksize``, ``conv=sparse`` only when the
-destination reads as zeroes.  dd copies the whole blocks; a last
-partial block is copied in-process, then the destination is fsynced.
-Progress is the ``pos:`` of dd's descriptor of the destination in
-``/proc/<pid>/fdinfo``.  With a bandwidth limit dd runs in pieces of
-about a tenth of a second of bandwidth, each paid for before it runs.
+``[volume] volume_dd_blocksize``.  One dd has a single request in
+flight, which does not reach what a disk can do: the copy is cut into
+segments and ``in_flight`` dd processes run at once, each on its own
+segment, picking the next one when done.  dd copies the whole blocks;
+a last partial block is copied in-process, then the destination is
+fsynced.
+
+Sparse: ``conv=sparse`` (dd seeks over all-zero blocks instead of
+writing them) where the destination reads as zeroes, either because it
+is known to (``dst_zeroed``) or because each segment was first
+discarded with a zeroing that the device guarantees (``fallocate``
+PUNCH_HOLE on the device: WRITE ZEROES with unmap, a hole in a loop
+device's backing file).  A device that cannot do that gets every block
+written: no stale data survives.
+
+Progress is the sum, over the finished segments and the running dd
+processes, of what they wrote: for a running dd, the ``pos:`` of its
+descriptor of the destination in ``/proc/<pid>/fdinfo`` minus where its
+segment starts.  With a bandwidth limit each dd runs on a piece of
+about a tenth of a second of bandwidth, paid for before it starts.
 """
 
 import os
 import re
 import subprocess
+import threading
 
 from oslo_log import log as logging
 
@@ -27,6 +42,10 @@ _UNITS = {'': 1, 'c': 1, 'w': 2, 'b': 512, 'k': 1024, 'K': 1024,
 _SIZE_RE = re.compile(r'^\s*(\d+)\s*([A-Za-z]*)\s*$')
 #: Seconds between two checks of a running dd for cancellation.
 WAIT_STEP = 0.05
+#: Largest segment one dd copies (unthrottled): small enough that the
+#: dd processes finish together, large enough that starting them costs
+#: nothing.
+MAX_SEGMENT = 128 * 1024 * 1024
 
 
 def parse_blocksize(text):
@@ -40,22 +59,38 @@ def parse_blocksize(text):
 
 
 class DdCopier(base.Copier):
+    """:param blocksize: dd's ``bs``.
+    :param in_flight: dd processes running at once.
+    """
 
-    def __init__(self, src, dst, size, blocksize=1024 * 1024, **kw):
+    def __init__(self, src, dst, size, blocksize=1024 * 1024, in_flight=4,
+                 **kw):
         super().__init__(src, dst, size, **kw)
         self.blocksize = blocksize
-        self._done = 0
-        self._proc = None
+        self.in_flight = max(1, int(in_flight))
+        self._lock = threading.Lock()
+        self._done = 0              # bytes of the finished segments
+        self._reported = 0          # bytes_done never goes back
+        self._running = {}          # dd Popen: (first byte, length)
         self._fd_path = None
+        self._error = None
+        self._abort = threading.Event()
+        self._segments = None
+        self._can_punch = not self.dst_zeroed
 
     @property
     def bytes_done(self):
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            pos = self._dd_position(proc.pid)
-            if pos is not None:
-                return min(max(pos, self._done), self.size)
-        return self._done
+        with self._lock:
+            done = self._done
+            running = list(self._running.items())
+        for proc, (start, length) in running:
+            if proc.poll() is None:
+                pos = self._dd_position(proc.pid)
+                if pos is not None:
+                    done += min(max(pos - start, 0), length)
+        with self._lock:
+            self._reported = max(self._reported, min(done, self.size))
+            return self._reported
 
     def _dd_position(self, pid):
         """``pos:`` of dd's descriptor of the destination, if open yet."""
@@ -83,31 +118,89 @@ class DdCopier(base.Copier):
         with open(self.src, 'rb', buffering=0) as src, \
                 open(self.dst, 'r+b', buffering=0) as dst:
             self.check_sizes(src.fileno(), dst.fileno())
-            sector = max(fsutils.sector_size(src.fileno()),
-                         fsutils.sector_size(dst.fileno()))
-        direct = (bs % sector == 0
-                  and fsutils.supports_direct_io(self.src, os.O_RDONLY)
-                  and fsutils.supports_direct_io(self.dst, os.O_WRONLY))
-        blocks = self.size // bs
-        step = self.throttle.piece_size(blocks * bs, bs) // bs
-        LOG.debug('dd %s to %s: %d blocks of %d bytes, %s, %d per run',
-                  self.src, self.dst, blocks, bs,
-                  'O_DIRECT' if direct else 'buffered', step)
-        first = 0
-        while first < blocks:
-            count = min(step, blocks - first)
-            self.throttle.consume(count * bs)
-            self.check_cancelled()
-            self._run_dd(first, count, direct)
-            first += count
-            self._done = first * bs
+            self._sector = fsutils.sector_size(dst.fileno())
+            sector = max(fsutils.sector_size(src.fileno()), self._sector)
+            direct = (bs % sector == 0
+                      and fsutils.supports_direct_io(self.src, os.O_RDONLY)
+                      and fsutils.supports_direct_io(self.dst, os.O_WRONLY))
+            blocks = self.size // bs
+            if self.throttle.limited:
+                step = self.throttle.piece_size(blocks * bs, bs) // bs
+            else:
+                per_dd = -(-blocks // self.in_flight)
+                step = max(1, min(per_dd, MAX_SEGMENT // bs))
+            self._segments = iter(range(0, blocks, step))
+            LOG.debug('dd %s to %s: %d blocks of %d bytes, %s, %d per run, '
+                      '%d at once', self.src, self.dst, blocks, bs,
+                      'O_DIRECT' if direct else 'buffered', step,
+                      self.in_flight)
+            threads = [threading.Thread(
+                target=self._worker, args=(dst.fileno(), blocks, step, direct),
+                name='dd-%s-%d' % (self.label, i), daemon=True)
+                for i in range(min(self.in_flight, -(-blocks // step)))]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        if self._error is not None:
+            raise self._error
         self._copy_tail(blocks * bs)
 
-    def _run_dd(self, first, count, direct):
+    def _next_segment(self):
+        with self._lock:
+            return next(self._segments, None)
+
+    def _worker(self, dst_fd, blocks, step, direct):
+        bs = self.blocksize
+        while not (self._abort.is_set() or self._cancelled.is_set()):
+            first = self._next_segment()
+            if first is None:
+                return
+            count = min(step, blocks - first)
+            try:
+                self.throttle.consume(count * bs)
+                self.check_cancelled()
+                sparse = self.dst_zeroed or self._discard(
+                    dst_fd, first * bs, count * bs)
+                self._run_dd(first, count, direct, sparse)
+            except Exception as e:
+                if isinstance(e, OSError):
+                    e = exception.CopyFailed(
+                        reason='%s to %s at offset %d: %s'
+                               % (self.src, self.dst, first * bs, e))
+                elif not isinstance(e, exception.MigratorException):
+                    LOG.exception('dd copy %s failed', self.label)
+                    e = exception.CopyFailed(
+                        reason='%s to %s: unexpected error %s'
+                               % (self.src, self.dst, e))
+                with self._lock:
+                    if self._error is None:
+                        self._error = e
+                self._abort.set()
+                return
+
+    def _discard(self, dst_fd, offset, length):
+        """Make a segment of the destination read as zeroes without
+        writing them; whether it could."""
+        if not self._can_punch or (offset | length) % self._sector:
+            return False
+        try:
+            fsutils.punch_hole(dst_fd, offset, length)
+            return True
+        except OSError as e:
+            if e.errno not in fsutils.UNSUPPORTED:
+                raise
+            LOG.info('%s cannot discard with zeroes (%s): dd writes every '
+                     'block', self.dst, e)
+            self._can_punch = False
+            return False
+
+    def _run_dd(self, first, count, direct, sparse):
+        bs = self.blocksize
         cmd = ['dd', 'if=%s' % self.src, 'of=%s' % self.dst,
-               'bs=%d' % self.blocksize, 'skip=%d' % first,
+               'bs=%d' % bs, 'skip=%d' % first,
                'seek=%d' % first, 'count=%d' % count, 'status=none',
-               'conv=notrunc' + (',sparse' if self.dst_zeroed else '')]
+               'conv=notrunc' + (',sparse' if sparse else '')]
         if direct:
             cmd += ['iflag=direct', 'oflag=direct']
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
@@ -115,20 +208,26 @@ class DdCopier(base.Copier):
                                 stderr=subprocess.PIPE,
                                 env=dict(os.environ, LC_ALL='C'),
                                 start_new_session=True)
-        self._proc = proc
+        with self._lock:
+            self._running[proc] = (first * bs, count * bs)
         try:
             while True:
                 try:
                     proc.wait(WAIT_STEP)
                     break
                 except subprocess.TimeoutExpired:
-                    if self._cancelled.is_set():
+                    if self._cancelled.is_set() or self._abort.is_set():
                         proc.kill()
                         proc.wait()
                         self.check_cancelled()
+                        return
             err = proc.stderr.read().decode(errors='replace').strip()
         finally:
             proc.stderr.close()
+            with self._lock:
+                del self._running[proc]
+                if proc.returncode == 0:
+                    self._done += count * bs
         if proc.returncode != 0:
             raise exception.CopyFailed(
                 reason='dd exited with %d: %s' % (proc.returncode, err))
@@ -151,4 +250,5 @@ class DdCopier(base.Copier):
                     written = os.pwrite(dst.fileno(), view, offset)
                     view, offset = view[written:], offset + written
             os.fsync(dst.fileno())
-        self._done = self.size
+        with self._lock:
+            self._done = self.size

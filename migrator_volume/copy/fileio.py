@@ -1,23 +1,36 @@
 """In-process copy for every copy that involves a file.
 
+Several requests in flight: the calling thread walks the source and
+hands pieces of work to ``in_flight`` worker threads, each with one
+page-aligned buffer of ``chunk_size`` bytes; they read and write with
+``preadv``/``pwrite`` (which release the GIL), O_DIRECT where both the
+I/O and the descriptor allow it (the page cache is no help to a
+one-pass copy, and a single request at a time does not reach what the
+disk can do).  Memory is ``in_flight * chunk_size`` whatever the size
+of the volume: the walk is lazy and the queue of work is bounded.
+
 Sparse-aware: the source's data ranges are found with SEEK_DATA /
 SEEK_HOLE and only they are read.  What the source does not hold (its
-holes, and all-zero chunks when the destination is a file) becomes a
-hole of a file destination (punched, so a destination file stays
-sparse) or is zeroed on a block device (BLKZEROOUT), unless the
-destination is known to read as zeroes already, so no stale data
-survives.  Aligned reads and writes use O_DIRECT where both sides
-support it (the page cache is no help to a one-pass copy), the rest
-goes through buffered descriptors; the destination is fsynced before
-run() returns.  One fixed buffer is reused: memory does not grow with
-the volume.  Progress is the current offset.
+holes, and all-zero grains of its data) is made to read as zeroes on
+the destination without writing data where the destination allows it:
+a hole punched in a destination file (so that it stays sparse, and a
+dirty file left by an earlier attempt is cleaned), on a block device a
+discard that guarantees zeroes (``fallocate`` PUNCH_HOLE, a hole in a
+loop device's backing file), else BLKZEROOUT, else written zeroes.  A
+block device known to read as zeroes (``dst_zeroed``) is left alone
+there; one that is not never keeps stale data.
+
+The destination is fsynced before run() returns.  Progress is the
+number of bytes of the volume done (copied, or made zero), which grows
+out of order as the requests complete.
 """
 
 import contextlib
 import errno
-import mmap
 import os
+import queue
 import stat
+import threading
 
 from oslo_log import log as logging
 
@@ -29,23 +42,47 @@ LOG = logging.getLogger(__name__)
 
 #: Largest range zeroed or punched at once (bounds cancel latency).
 HOLE_PIECE = 64 * 1024 * 1024
-#: Granularity of the zero detection when the destination is a file.
+#: Granularity of the zero detection within the source's data.
 ZERO_GRAIN = fsutils.ZERO_CHECK_MAX
+#: Alignment of O_DIRECT offsets, lengths and buffers.
 ALIGN = 4096
+#: Seconds between two checks for cancellation while the queue is full.
+QUEUE_STEP = 0.1
+
+_DATA = 'data'
+_HOLE = 'hole'
 
 
 class FileIOCopier(base.Copier):
+    """:param chunk_size: bytes one request moves (its buffer's size).
+    :param in_flight: requests (threads, buffers) in flight at once.
+    """
 
-    def __init__(self, src, dst, size, chunk_size=4 * 1024 * 1024, **kw):
+    def __init__(self, src, dst, size, chunk_size=4 * 1024 * 1024,
+                 in_flight=4, **kw):
         super().__init__(src, dst, size, **kw)
-        self.chunk_size = chunk_size
-        self._offset = 0
+        self.chunk_size = max(ALIGN, chunk_size // ALIGN * ALIGN)
+        self.in_flight = max(1, int(in_flight))
+        self._done = 0
+        self._done_lock = threading.Lock()
         self._can_punch = True
         self._can_zero_out = True
+        self._error = None
+        self._abort = threading.Event()
+        #: Bytes of I/O buffers allocated by the running copy (at most
+        #: in_flight * chunk_size); for tests and benchmarks.
+        self.buffer_bytes = 0
+        self.peak_buffer_bytes = 0
 
     @property
     def bytes_done(self):
-        return self._offset
+        return self._done
+
+    @property
+    def memory_bound(self):
+        """The most bytes of buffers a copy allocates."""
+        return self.in_flight * self.throttle.piece_size(self.chunk_size,
+                                                          ALIGN)
 
     def run(self):
         try:
@@ -57,8 +94,7 @@ class FileIOCopier(base.Copier):
                 self._copy()
         except OSError as e:
             raise exception.CopyFailed(
-                reason='%s to %s at offset %d: %s'
-                       % (self.src, self.dst, self._offset, e))
+                reason='%s to %s: %s' % (self.src, self.dst, e))
 
     @staticmethod
     def _open(stack, path, flags):
@@ -74,85 +110,166 @@ class FileIOCopier(base.Copier):
         stack.callback(os.close, direct)
         return fd, direct
 
+    # The walk (calling thread) ---------------------------------------
+
     def _copy(self):
         src_fd, dst_fd = self._src, self._dst
         self.check_sizes(src_fd, dst_fd)
-        dst_is_file = stat.S_ISREG(os.fstat(dst_fd).st_mode)
-        self._zero_range = (self._punch if dst_is_file else self._zero_out)
-        self._sector = 1 if dst_is_file else fsutils.sector_size(dst_fd)
-        piece = self.throttle.piece_size(self.chunk_size, ALIGN)
-        buf = mmap.mmap(-1, piece)      # page-aligned, as O_DIRECT needs
-        self._buf_address = fsutils.buffer_address(buf)
-        view = memoryview(buf)
-        self._zeroes = bytes(piece)
+        self._dst_is_file = stat.S_ISREG(os.fstat(dst_fd).st_mode)
+        self._sector = (1 if self._dst_is_file
+                        else fsutils.sector_size(dst_fd))
+        self._piece = self.throttle.piece_size(self.chunk_size, ALIGN)
+        work = queue.Queue(maxsize=2 * self.in_flight)
+        workers = [threading.Thread(target=self._worker, args=(work,),
+                                    name='copy-%s-%d' % (self.label, i),
+                                    daemon=True)
+                   for i in range(self.in_flight)]
+        for worker in workers:
+            worker.start()
         try:
-            while self._offset < self.size:
-                start, end = self._next_data(src_fd, self._offset)
-                self._zero_until(dst_fd, start)
-                while self._offset < end:
-                    self.check_cancelled()
-                    n = min(piece, end - self._offset)
-                    self._read(view[:n], self._offset)
-                    if dst_is_file:
-                        self._write_sparse(dst_fd, view, n)
-                    else:
-                        self.throttle.consume(n)
-                        self._write(view[:n], self._offset)
-                    self._offset += n
-            self.check_cancelled()
-            os.fsync(dst_fd)
+            for task in self._plan(src_fd):
+                if not self._put(work, task):
+                    break
         finally:
-            # The buffers go with the last view.
-            self._zeroes = self._buf_address = None
+            # Every worker drains the queue until its None.
+            for _worker in workers:
+                work.put(None)
+            for worker in workers:
+                worker.join()
+        if self._error is not None:
+            raise self._error
+        self.check_cancelled()
+        os.fsync(dst_fd)
+        LOG.debug('Copied %s to %s: %d bytes, %d in flight of %d bytes, '
+                  'O_DIRECT %s/%s', self.src, self.dst, self.size,
+                  self.in_flight, self._piece,
+                  self._src_direct is not None,
+                  self._dst_direct is not None)
 
-    def _write_sparse(self, dst_fd, view, n):
-        """Write the first n bytes of the buffer at the offset, except
-        the all-zero grains, which become holes."""
+    def _put(self, work, task):
+        """Queue a task; False once the copy stops (error, cancel)."""
+        while True:
+            if self._abort.is_set() or self._cancelled.is_set():
+                return False
+            try:
+                work.put(task, timeout=QUEUE_STEP)
+                return True
+            except queue.Full:
+                pass
+
+    def _plan(self, src_fd):
+        """The tasks of the copy, in the order of the volume: each data
+        range of the source in pieces, each hole between them."""
+        offset = 0
+        for start, end in fsutils.data_extents(src_fd, 0, self.size):
+            yield from self._holes(offset, start)
+            while start < end:
+                n = min(self._piece, end - start)
+                yield _DATA, start, n
+                start += n
+            offset = end
+        yield from self._holes(offset, self.size)
+
+    def _holes(self, start, end):
+        while start < end:
+            n = min(HOLE_PIECE, end - start)
+            yield _HOLE, start, n
+            start += n
+
+    # The workers ------------------------------------------------------
+
+    def _worker(self, work):
+        buf = view = None
+        try:
+            while True:
+                task = work.get()
+                if task is None:
+                    return
+                if self._abort.is_set() or self._cancelled.is_set():
+                    continue
+                kind, offset, length = task
+                try:
+                    if kind == _HOLE:
+                        self._zero_range(offset, length)
+                    else:
+                        if buf is None:
+                            buf = fsutils.aligned_buffer(self._piece)
+                            view = memoryview(buf)
+                            self._count_buffer(len(buf))
+                        self._copy_data(buf, view, offset, length)
+                    self._add_done(length)
+                except Exception as e:
+                    self._fail(e, offset)
+        finally:
+            if buf is not None:
+                view.release()
+                buf.close()
+                self._count_buffer(-len(buf))
+
+    def _count_buffer(self, n):
+        with self._done_lock:
+            self.buffer_bytes += n
+            self.peak_buffer_bytes = max(self.peak_buffer_bytes,
+                                         self.buffer_bytes)
+
+    def _add_done(self, n):
+        with self._done_lock:
+            self._done += n
+
+    def _fail(self, error, offset):
+        if isinstance(error, OSError):
+            error = exception.CopyFailed(
+                reason='%s to %s at offset %d: %s'
+                       % (self.src, self.dst, offset, error))
+        elif not isinstance(error, exception.MigratorException):
+            LOG.exception('Copy %s failed at offset %d', self.label, offset)
+            error = exception.CopyFailed(
+                reason='%s to %s at offset %d: unexpected error %s'
+                       % (self.src, self.dst, offset, error))
+        with self._done_lock:
+            if self._error is None:
+                self._error = error
+        self._abort.set()
+
+    def _copy_data(self, buf, view, offset, length):
+        """Copy one piece; its all-zero grains become zero ranges."""
+        self._read(view[:length], offset)
+        address = fsutils.buffer_address(buf)
         start = 0
-        while start < n:
-            zero = self._is_zero(start, n)
+        while start < length:
+            zero = self._is_zero(address, start, length)
             end = start + ZERO_GRAIN
-            while end < n and self._is_zero(end, n) == zero:
+            while end < length and self._is_zero(address, end,
+                                                 length) == zero:
                 end += ZERO_GRAIN
-            end = min(end, n)
+            end = min(end, length)
             if zero:
-                self._zero_range(dst_fd, self._offset + start, end - start)
+                self._zero_range(offset + start, end - start)
             else:
                 self.throttle.consume(end - start)
-                self._write(view[start:end], self._offset + start)
+                self.check_cancelled()
+                self._write(view[start:end], offset + start)
             start = end
 
-    def _is_zero(self, start, n):
-        """Whether the grain of the buffer at start (up to n) is zero."""
-        return fsutils.is_zero(self._buf_address + start,
-                               min(ZERO_GRAIN, n - start))
+    @staticmethod
+    def _is_zero(address, start, length):
+        return fsutils.is_zero(address + start,
+                               min(ZERO_GRAIN, length - start))
 
-    def _next_data(self, fd, offset):
-        """The next data range (start, end) at or after ``offset``,
-        clipped to the copy; (size, size) when only holes remain."""
-        try:
-            start = os.lseek(fd, offset, os.SEEK_DATA)
-        except OSError as e:
-            if e.errno == errno.ENXIO:
-                return self.size, self.size
-            if e.errno in fsutils.UNSUPPORTED:
-                return offset, self.size
-            raise
-        if start >= self.size:
-            return self.size, self.size
-        return start, min(os.lseek(fd, start, os.SEEK_HOLE), self.size)
+    def _zero_range(self, offset, length):
+        """Make a range of the destination read as zeroes."""
+        if self._dst_is_file:
+            self._punch(offset, length)
+        elif not self.dst_zeroed:
+            self._zero_block(offset, length)
 
-    def _zero_until(self, dst_fd, end):
-        """Make the destination read as zeroes from the offset to end."""
-        while self._offset < end:
-            self.check_cancelled()
-            n = min(end - self._offset, HOLE_PIECE)
-            self._zero_range(dst_fd, self._offset, n)
-            self._offset += n
-
-    def _punch(self, fd, offset, length):
-        """File destination: a hole, so that it stays sparse."""
+    def _punch(self, offset, length):
+        """File destination: a hole, so that it stays sparse (and a
+        dirty destination left by an earlier attempt is cleaned)."""
+        fd = self._dst
         if self._can_punch:
+            if not fsutils.has_data(fd, offset, length):
+                return                      # a hole already
             try:
                 fsutils.punch_hole(fd, offset, length)
                 return
@@ -162,39 +279,61 @@ class FileIOCopier(base.Copier):
                 LOG.info('%s cannot punch holes (%s)', self.dst, e)
                 self._can_punch = False
         if not self.dst_zeroed:
-            self._write_zeroes(fd, offset, length)
+            self._write_zeroes(offset, length)
 
-    def _zero_out(self, fd, offset, length):
+    def _zero_block(self, offset, length):
         """Block device destination: zeroed in place (the device may
-        hold another volume's data)."""
-        if self.dst_zeroed:
-            return
+        hold another volume's data), by discard where it guarantees
+        zeroes, else BLKZEROOUT, else written zeroes."""
+        fd = self._dst
         sector = self._sector
         start = -(-offset // sector) * sector
         end = (offset + length) // sector * sector
-        if self._can_zero_out and end > start:
+        if end > start and self._can_punch:
+            try:
+                fsutils.punch_hole(fd, start, end - start)
+            except OSError as e:
+                if e.errno not in fsutils.UNSUPPORTED:
+                    raise
+                LOG.info('%s cannot discard with zeroes (%s)', self.dst, e)
+                self._can_punch = False
+            else:
+                self._write_zeroes(offset, start - offset)
+                self._write_zeroes(end, offset + length - end)
+                return
+        if end > start and self._can_zero_out:
             self.throttle.consume(end - start)
+            self.check_cancelled()
             try:
                 fsutils.zero_out(fd, start, end - start)
-                self._write_zeroes(fd, offset, start - offset)
-                self._write_zeroes(fd, end, offset + length - end)
-                return
             except OSError as e:
                 if e.errno not in fsutils.UNSUPPORTED:
                     raise
                 LOG.info('%s cannot zero out (%s)', self.dst, e)
                 self._can_zero_out = False
-        self._write_zeroes(fd, offset, length)
+            else:
+                self._write_zeroes(offset, start - offset)
+                self._write_zeroes(end, offset + length - end)
+                return
+        self._write_zeroes(offset, length)
 
-    def _write_zeroes(self, fd, offset, length):
-        zeroes = memoryview(self._zeroes)
-        while length > 0:
-            self.check_cancelled()
-            n = min(length, len(zeroes))
-            self.throttle.consume(n)
-            _pwrite_all(fd, zeroes[:n], offset)
-            offset += n
-            length -= n
+    def _write_zeroes(self, offset, length):
+        if length <= 0:
+            return
+        # An untouched anonymous mapping reads as zeroes and takes no
+        # memory of its own.
+        with fsutils.aligned_buffer(min(length, self._piece)) as zeroes:
+            view = memoryview(zeroes)
+            try:
+                while length > 0:
+                    n = min(length, len(zeroes))
+                    self.throttle.consume(n)
+                    self.check_cancelled()
+                    self._write(view[:n], offset)
+                    offset += n
+                    length -= n
+            finally:
+                view.release()
 
     def _read(self, view, offset):
         fd = _pick(self._src, self._src_direct, offset, len(view))

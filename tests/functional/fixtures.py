@@ -36,8 +36,10 @@ class System(fixtures.Fixture):
     the test's state path.
     """
 
-    def __init__(self, test, backends=None, interval=1, bps_limit=0):
+    def __init__(self, test, backends=None, interval=1, bps_limit=0,
+                 compute=False):
         super().__init__()
+        self.compute_enabled = compute
         self.test = test
         self.backends = backends or {'file1': {'backend_type': 'file'},
                                      'file2': {'backend_type': 'file'}}
@@ -80,6 +82,8 @@ class System(fixtures.Fixture):
         self.volume = volume_manager.VolumeManager(host=HOST, conf=conf)
         self._start(service.Service(rpc.VOLUME_TOPIC, HOST, self.volume,
                                     report_interval=1))
+        if self.compute_enabled:
+            self.start_compute()
         # Runs before the services stop: let running flows settle.
         self.addCleanup(migrate.wait_idle, 30)
         self.app = webtest.TestApp(api_app.setup_app(conf))
@@ -89,6 +93,17 @@ class System(fixtures.Fixture):
     def _start(self, svc):
         svc.start()
         self.addCleanup(svc.stop)
+        return svc
+
+    def start_compute(self):
+        """Start (or restart) the compute agent of HOST."""
+        from migrator_compute import manager as compute_manager
+        self.compute = compute_manager.ComputeManager(host=HOST,
+                                                      conf=self.test.conf)
+        self.compute_service = self._start(service.Service(
+            rpc.COMPUTE_TOPIC, HOST, self.compute, report_interval=1))
+        self.wait_for(lambda: db_api.service_get(HOST, 'migrator-compute'),
+                      'compute agent reported')
 
     @staticmethod
     def wait_for(predicate, what, timeout=60, interval=0.1):
