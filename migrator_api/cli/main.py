@@ -24,6 +24,8 @@ MIGRATION_COLUMNS = ['id', 'volume_id', 'source_backend', 'dest_backend',
                      'status', 'phase', 'percentage']
 BACKEND_COLUMNS = ['name', 'backend_type', 'host', 'state',
                    'free_capacity_bytes', 'total_capacity_bytes']
+ATTACHMENT_COLUMNS = ['id', 'volume_id', 'instance_uuid', 'host', 'status',
+                      'device']
 FINISHED = ('success', 'error', 'cancelled')
 
 
@@ -132,6 +134,34 @@ def cmd_volume_delete(api, args):
     return 0
 
 
+def cmd_attachment_create(api, args):
+    body = {'attachment': {'volume_id': args.volume,
+                           'instance_uuid': args.instance,
+                           'host': args.host}}
+    att = _unwrap(api.post('/v1/attachments', body), 'attachment')
+    if args.wait:
+        while att['status'] == 'attaching':
+            time.sleep(0.5)
+            att = _unwrap(api.get('/v1/attachments/%s' % att['id']),
+                          'attachment')
+    output.record(att, args.format)
+    return 0 if att['status'] == 'attached' or not args.wait else 1
+
+
+def cmd_attachment_list(api, args):
+    params = {k: v for k, v in (('volume_id', args.volume),
+                                ('instance_uuid', args.instance)) if v}
+    rows = _unwrap(api.get('/v1/attachments', params), 'attachments')
+    output.table(rows, ATTACHMENT_COLUMNS, args.format)
+    return 0
+
+
+def cmd_attachment_delete(api, args):
+    api.delete('/v1/attachments/%s' % args.id)
+    print('Detach of attachment %s requested.' % args.id)
+    return 0
+
+
 def cmd_backend_list(api, args):
     rows = _unwrap(api.get('/v1/backends'), 'backends')
     output.table(rows, BACKEND_COLUMNS, args.format)
@@ -216,6 +246,24 @@ def build_parser(argv):
     p = vol.add_parser('delete')
     p.add_argument('id')
     p.set_defaults(func=cmd_volume_delete)
+
+    att = sub.add_parser('attachment', help='attachments').add_subparsers(
+        dest='action', metavar='ACTION')
+    att.required = True
+    p = att.add_parser('create', help='attach a volume to an instance')
+    p.add_argument('volume', help='volume ID')
+    p.add_argument('instance', help='instance (libvirt domain) UUID')
+    p.add_argument('host', help='compute host of the instance')
+    p.add_argument('--wait', action='store_true',
+                   help='wait until the volume is attached')
+    p.set_defaults(func=cmd_attachment_create)
+    p = att.add_parser('list')
+    p.add_argument('--volume')
+    p.add_argument('--instance')
+    p.set_defaults(func=cmd_attachment_list)
+    p = att.add_parser('delete', help='detach')
+    p.add_argument('id')
+    p.set_defaults(func=cmd_attachment_delete)
 
     be = sub.add_parser('backend', help='backends').add_subparsers(
         dest='action', metavar='ACTION')

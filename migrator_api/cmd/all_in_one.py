@@ -1,8 +1,9 @@
 """migrator-all: the embedded default, everything in one process.
 
-API, conductor and volume worker share one process, SQLite and the
-in-process messaging transport; two file backends live under the state
-directory.  Every default can still be overridden by a config file.
+API, conductor, volume worker and -- where libvirt runs -- the compute
+agent share one process, SQLite and the in-process messaging transport;
+two file backends live under the state directory.  Every default can
+still be overridden by a config file.
 """
 
 import os
@@ -45,6 +46,7 @@ def main(argv=None):
     services = runner.Runner(conf)
     services.start_api_side(sync_db=True)
     services.start_volume()
+    services.start_compute()
     LOG.info('migrator embedded default running (state in %s)',
              conf.state_path)
     services.run_until_signalled()

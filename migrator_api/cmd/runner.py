@@ -53,6 +53,27 @@ class Runner:
             manager.VolumeManager(host=self.conf.host, conf=self.conf),
             report_interval=self.conf.volume.report_interval))
 
+    def start_compute(self):
+        """Start the compute agent; False (and why, logged) if it cannot
+        run here (no libvirt, libvirtd not running)."""
+        from migrator_compute.drivers import base as driver_base
+        from migrator_compute import manager
+        try:
+            if self.conf.compute.driver == 'libvirt':
+                import libvirt
+                libvirt.open(self.conf.compute.libvirt_uri).close()
+            driver = driver_base.load_driver(self.conf)
+        except Exception as exc:
+            LOG.warning('No compute agent in this process: the %s driver '
+                        'cannot run here (%s)', self.conf.compute.driver, exc)
+            return False
+        self._start(service.Service(
+            rpc.COMPUTE_TOPIC, self.conf.host,
+            manager.ComputeManager(host=self.conf.host, conf=self.conf,
+                                   driver=driver),
+            report_interval=self.conf.volume.report_interval))
+        return True
+
     def _start(self, svc):
         svc.start()
         self.services.append(svc)

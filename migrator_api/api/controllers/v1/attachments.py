@@ -49,7 +49,7 @@ class AttachmentController(base.Controller):
         return {'attachment': attachment_view(
             db_api.attachment_get(self.attachment_id))}
 
-    @index.when(method='DELETE')
+    @index.when(method='DELETE', template='json')
     def delete(self, **kw):
         ctxt = utils.context()
         policy.authorize(ctxt, 'migrator:attachment:delete')

@@ -103,7 +103,7 @@ class VolumeController(base.Controller):
         volume = _get_owned(ctxt, self.volume_id, include_hidden=hidden)
         return {'volume': volume_view(volume, ctxt)}
 
-    @index.when(method='DELETE')
+    @index.when(method='DELETE', template='json')
     def delete(self, **kw):
         ctxt = utils.context()
         policy.authorize(ctxt, 'migrator:volume:delete')
