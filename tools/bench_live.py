@@ -235,6 +235,7 @@ class HoldTimer(object):
             self._orig = None
 
     def _timed(self, label, fn, *args):
+        wall = time.time()
         t0 = time.perf_counter()
         ok = False
         try:
@@ -245,6 +246,7 @@ class HoldTimer(object):
             t1 = time.perf_counter()
             with self._lock:
                 self.calls.append({'label': label, 't0': t0, 't1': t1,
+                                   'wall0': wall, 'wall1': wall + t1 - t0,
                                    'seconds': t1 - t0, 'ok': ok})
 
     def mark(self):
@@ -548,6 +550,7 @@ class Bench(object):
         self._cond = threading.Condition()
         self._lockf = None
         self._lock_depth = 0
+        self._qemu_events = []      # (QEMU's wall time, uuid, status)
 
     # -- libvirtd may be restarted between two units of work -----------------
 
@@ -612,6 +615,9 @@ class Bench(object):
                 time.sleep(0.5)
         self.conn.domainEventRegisterAny(
             None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2, self._on_job, None)
+        import libvirt_qemu
+        libvirt_qemu.qemuMonitorEventRegister(
+            self.conn, None, 'JOB_STATUS_CHANGE', self._on_qemu_event, None)
 
     # -- setup / teardown ---------------------------------------------------
 
@@ -788,6 +794,36 @@ class Bench(object):
 
     # -- libvirt helpers ------------------------------------------------------
 
+    def _on_qemu_event(self, conn, dom, event, seconds, micros, details,
+                       opaque):
+        try:
+            status = json.loads(details).get('status')
+        except (TypeError, ValueError):
+            return
+        with self._cond:
+            self._qemu_events.append((seconds + micros / 1e6,
+                                      dom.UUIDString(), status))
+
+    def qemu_pivots(self, holds, uuid):
+        """For each pivot call: how long QEMU took from the job's last
+        ``ready`` before the pivot to ``concluded`` (its JOB_STATUS_CHANGE
+        events, QEMU's own clock): the part of the call in which QEMU
+        completes the job, the guest's I/O drained for the switch."""
+        with self._cond:
+            events = [(t, st) for t, u, st in self._qemu_events if u == uuid]
+        for c in holds:
+            if not c['label'].endswith('pivot') or not c['ok']:
+                continue
+            window = [(t, st) for t, st in events
+                      if c['wall0'] - 0.5 <= t <= c['wall1'] + 0.05]
+            done = [t for t, st in window
+                    if st == 'concluded' and t >= c['wall0'] - 0.005]
+            if not done:
+                continue
+            ready = [t for t, st in window if st == 'ready' and t <= done[0]]
+            if ready:
+                c['qemu_seconds'] = done[0] - max(ready[-1], c['wall0'])
+
     def _on_job(self, conn, dom, disk, job_type, status, opaque):
         with self._cond:
             self._events[(dom.UUIDString(), disk)].append(status)
@@ -908,6 +944,8 @@ class Bench(object):
                              % self.live_chain('ours', chain.target))
         timings = self.driver.timings.pop(chain.aid, {})
         chain.aid = dst_aid
+        holds = self.timer.since(mark)
+        self.qemu_pivots(holds, uuid)
         return {'approach': 'ours', 'dst': dst,
                 'marks': {'t0': t0, 'frozen': t1, 'copied': t2,
                           'switched': t3, 'done': t4},
@@ -915,7 +953,7 @@ class Bench(object):
                            'complete': t3 - t2, 'fold': t4 - t3},
                 'total': t4 - t0,
                 'cpu': cpu_delta(cpu0, cpu1),
-                'holds': self.timer.since(mark),
+                'holds': holds,
                 'driver_timings': timings}
 
     def run_mirror(self, chain, hook=None):
@@ -971,13 +1009,15 @@ class Bench(object):
         cpu1 = cpu_sample(pid)
         if hook:
             hook('pivoted')
+        holds = self.timer.since(mark)
+        self.qemu_pivots(holds, uuid)
         return {'approach': 'mirror', 'dst': dst,
                 'marks': {'t0': t0, 'ready': t1, 'pivoted': t2, 'done': t3},
                 'phases': {'mirror': t1 - t0, 'pivot': t2 - t1,
                            'define': t3 - t2},
                 'total': t3 - t0,
                 'cpu': cpu_delta(cpu0, cpu1),
-                'holds': self.timer.since(mark)}
+                'holds': holds}
 
     def _wait_ready(self, dom, uuid, target, timeout=3600):
         import libvirt
@@ -1226,13 +1266,17 @@ class Bench(object):
 
         # Holds.
         holds = collections.defaultdict(list)
+        in_qemu = collections.defaultdict(list)
         retries = collections.Counter()
         for r in ours + mirror:
             for c in r['holds']:
                 if c['ok']:
                     holds[c['label']].append(c['seconds'])
+                    if 'qemu_seconds' in c:
+                        in_qemu[c['label']].append(c['qemu_seconds'])
                 else:
                     retries[c['label']] += 1
+        res['pivot_in_qemu'] = {k: summary(v) for k, v in in_qemu.items()}
         res['holds'] = {k: summary(v) for k, v in holds.items()}
         res['holds_failed_attempts'] = dict(retries)
         p('')
@@ -1248,6 +1292,13 @@ class Bench(object):
             p('%-34s %5d %s %s %s  ms' % (
                 label, s['n'], ms(s.get('median')), ms(s.get('p99')),
                 ms(s.get('max'))))
+        p('of which QEMU completing the job (its events ready -> '
+          'concluded):')
+        for key, label in names[1:]:
+            s = res['pivot_in_qemu'].get(key, {'n': 0})
+            p('  %-32s %5d %s %s %s  ms' % (
+                label.split(' (')[0].split(',')[0], s['n'],
+                ms(s.get('median')), ms(s.get('p99')), ms(s.get('max'))))
         if retries:
             p('  pivots refused as not ready, retried: %s' % dict(retries))
         phase1 = [r for r in ours if r.get('phase') == 'holds']
@@ -1282,8 +1333,9 @@ class Bench(object):
             'size', 'ours', 'mirror', 'ratio', 'start', 'copy', 'compl',
             'fold', 'dd', 'ours/dd'))
         for size in a.sizes:
-            sel = {ap: [r for r in runs if r.get('phase') == 'e2e' and
-                        r['size'] == size and r['approach'] == ap]
+            sel = {ap: [r for r in (runs if ap != 'dd' else res['runs'])
+                        if r.get('phase') == 'e2e' and r['size'] == size and
+                        r['approach'] == ap]
                    for ap in ('ours', 'mirror', 'dd')}
             if not sel['ours'] or not sel['mirror']:
                 continue
@@ -1511,6 +1563,21 @@ def main(argv=None):
     if args.repeat < 1 or args.migrations < 0:
         parser.error('--repeat must be >= 1 and --migrations >= 0')
 
+    # Exceptions in threads that are not ours (the copier's workers, say)
+    # are counted and reported instead of scrolling tracebacks.
+    thread_errors = collections.Counter()
+    default_hook = threading.excepthook
+
+    def excepthook(hook_args):
+        name = hook_args.thread.name if hook_args.thread else '?'
+        key = '%s in thread %s: %s' % (hook_args.exc_type.__name__,
+                                       re.sub(r'-\d+$', '-N', name),
+                                       hook_args.exc_value)
+        if not thread_errors[key]:
+            default_hook(hook_args)
+        thread_errors[key] += 1
+    threading.excepthook = excepthook
+
     import logging
     logging.basicConfig(level=logging.INFO if args.verbose
                         else logging.WARNING,
@@ -1519,6 +1586,8 @@ def main(argv=None):
 
     def interrupt(signum, frame):
         raise KeyboardInterrupt('signal %d' % signum)
+    # SIGINT too: a shell starts background jobs with it ignored.
+    signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
     signal.signal(signal.SIGHUP, interrupt)
 
@@ -1562,6 +1631,9 @@ def main(argv=None):
             signal.signal(signal.SIGINT, signal.default_int_handler)
         bench.results['elapsed_seconds'] = time.monotonic() - t0
         bench.results['status'] = status
+        bench.results['thread_errors'] = dict(thread_errors)
+        for key, n in thread_errors.items():
+            log('warning: %d x %s', n, key)
         if args.json:
             with open(args.json, 'w') as f:
                 json.dump(bench.results, f, indent=1, sort_keys=True,

@@ -277,13 +277,27 @@ def compute_finished(migration_id, operation, error):
             LOG.info('Migration %s: the source is the guest\'s disk again',
                      migration_id)
         return
-    values = {'fold_status': 'done' if error is None else 'error'}
     if error is not None:
-        values['error'] = ('the volume lives on the destination, but '
-                           'folding the guest\'s overlay into it failed: %s'
-                           % error)
-    db_api.migration_update(migration_id, values,
-                            expected={'fold_status': None})
+        db_api.migration_update(
+            migration_id,
+            {'fold_status': 'error',
+             'error': 'the volume lives on the destination, but folding '
+                      'the guest\'s overlay into it failed: %s' % error},
+            expected={'fold_status': None})
+    else:
+        # A repeated report, or success after an error (the agent
+        # finished the fold-in on its restart), ends up as done.
+        mig = db_api.migration_get(migration_id)
+        if mig.fold_status == 'error' and mig.phase == states.P_DONE:
+            db_api.migration_and_volume_update(
+                migration_id, {'fold_status': 'done', 'error': None,
+                               'status': states.M_SUCCESS},
+                mig.volume_id, {'migration_status': states.M_SUCCESS},
+                expected={'fold_status': 'error', 'phase': states.P_DONE})
+        else:
+            db_api.migration_update(migration_id, {'fold_status': 'done'},
+                                    expected={'fold_status': (None,
+                                                              'error')})
     if db_api.migration_get(migration_id).phase == states.P_FOLDING:
         spawn(migration_id)
 

@@ -180,6 +180,7 @@ class FileIOCopier(base.Copier):
 
     def _worker(self, work):
         buf = view = None
+        size = self._piece
         try:
             while True:
                 task = work.get()
@@ -193,9 +194,9 @@ class FileIOCopier(base.Copier):
                         self._zero_range(offset, length)
                     else:
                         if buf is None:
-                            buf = fsutils.aligned_buffer(self._piece)
+                            buf = fsutils.aligned_buffer(size)
                             view = memoryview(buf)
-                            self._count_buffer(len(buf))
+                            self._count_buffer(size)
                         self._copy_data(buf, view, offset, length)
                     self._add_done(length)
                 except Exception as e:
@@ -204,7 +205,7 @@ class FileIOCopier(base.Copier):
             if buf is not None:
                 view.release()
                 buf.close()
-                self._count_buffer(-len(buf))
+                self._count_buffer(-size)
 
     def _count_buffer(self, n):
         with self._done_lock:

@@ -116,23 +116,37 @@ class CopyTestCase(base.VolumeTestCase):
         self.assertRaises(exception.CopyFailed,
                           self.copier(big, dev, 2 * MiB, False).run)
 
-    def _throttled(self, src, dst, size, limit, dst_zeroed):
+    def _throttled(self, src, dst, size, limit, dst_zeroed, expect):
+        """The rate of a real throttled copy (size over the time run()
+        took, fsync included) is within 10% of the limit: never more
+        than the limit allows, and not much less either (the limit is
+        far below what the disk does, so the copy is paced by the
+        throttle alone)."""
         started = time.monotonic()
-        self.copy(src, dst, size, dst_zeroed, bps_limit=limit)
-        elapsed = time.monotonic() - started
-        self.assertGreaterEqual(elapsed, size / limit * 0.9)
+        self.copy(src, dst, size, dst_zeroed, bps_limit=limit,
+                  expect=expect)
+        rate = size / (time.monotonic() - started)
+        self.assertGreaterEqual(rate, 0.9 * limit)
+        self.assertLessEqual(rate, 1.1 * limit)
 
     def test_throttled_file_copy(self):
-        size = 6 * MiB
+        size = 10 * MiB
         src = self.make_file(size, [(0, size)])
-        self._throttled(src, self.make_file(size), size, 3 * MiB, True)
+        self._throttled(src, self.make_file(size), size, 4 * MiB, True,
+                        fileio.FileIOCopier)
+
+    def test_throttled_file_copy_onto_a_block_device(self):
+        size = 10 * MiB
+        src = self.make_file(size, [(0, size)])
+        dst = self.loop_device(size, fill=GARBAGE)
+        self._throttled(src, dst, size, 4 * MiB, False, fileio.FileIOCopier)
 
     def test_throttled_dd_copy(self):
-        size = 6 * MiB
+        size = 10 * MiB
         src = self.loop_device(size)
         self.write_data(src, [(0, size)])
         dst = self.loop_device(size)
-        self._throttled(src, dst, size, 3 * MiB, False)
+        self._throttled(src, dst, size, 4 * MiB, False, dd.DdCopier)
 
     def _cancel_mid_copy(self, src, dst, size, dst_zeroed):
         copier = self.copier(src, dst, size, dst_zeroed, bps_limit=2 * MiB)
