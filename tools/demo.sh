@@ -53,11 +53,12 @@ done
 migrator backend list
 
 if [ "$LIVE" = 1 ]; then
+  has_compute() { case "$(migrator service list 2>/dev/null)" in *migrator-compute*) return 0;; esac; return 1; }
   for _ in $(seq 50); do
-    migrator service list 2>/dev/null | grep -q migrator-compute && break
+    has_compute && break
     sleep 0.2
   done
-  if migrator service list | grep -q migrator-compute; then
+  if has_compute; then
     echo "== live migration of a volume attached to a running guest"
     MIGRATOR_DEMO_SIZE_MIB=$SIZE_MIB python3 tools/demo_live.py
     exit $?

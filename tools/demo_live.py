@@ -89,7 +89,9 @@ def main():
         print('Data check passed: all %d MiB on backend %s (%s) are what '
               'the guest wrote; it runs on the destination, the old copy '
               'is gone.' % (size_mib, after['backend'], dst))
-        cli('attachment', 'delete', att['id'], capture=False)
+        # The attachment took a new id in the switch (dest_attachment_id).
+        cli('attachment', 'delete', after['attachments'][0]['id'],
+            capture=False)
         return 0
     finally:
         time.sleep(0.5)

@@ -20,7 +20,7 @@ LOG = logging.getLogger(__name__)
 EMBEDDED_BACKENDS = ('file1', 'file2')
 
 EMBEDDED_DEFAULTS = {
-    ('DEFAULT', 'transport_url'): 'fake:/',
+    (None, 'transport_url'): 'fake:/',
     ('oslo_messaging_notifications', 'driver'): ['log'],
     ('api', 'auth_strategy'): 'noauth',
     ('volume', 'enabled_backends'): list(EMBEDDED_BACKENDS),
