@@ -35,6 +35,7 @@ import datetime
 import fcntl
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import random
@@ -533,6 +534,73 @@ class Chain(object):
         os.unlink(old)
 
 
+# -- the copy, in a process of its own --------------------------------------
+
+def _copy_worker_main(pipe):
+    """A process that runs the volume worker's copier on request, as
+    the volume worker does in its own process: the copy's threads do not
+    compete with the guest writer and the driver for this process's
+    GIL."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)    # the parent decides
+    errors = collections.Counter()
+
+    def excepthook(hook_args):
+        errors['%s: %s' % (hook_args.exc_type.__name__,
+                           hook_args.exc_value)] += 1
+    threading.excepthook = excepthook
+    from migrator_api import conf as mconf
+    from migrator_api.conf import opts as conf_opts
+    from migrator_volume import copy as mcopy
+    conf = mconf.CONF
+    conf([], project='migrator', default_config_files=[])
+    conf_opts.set_defaults(conf)
+    while True:
+        job = pipe.recv()
+        if job is None:
+            return
+        src, dst, size = job
+        errors.clear()
+        try:
+            copier = mcopy.make_copier(src, dst, size, conf,
+                                       dst_zeroed=True, label='bench')
+            t0 = time.perf_counter()
+            copier.run()
+            pipe.send({'ok': True, 'seconds': time.perf_counter() - t0,
+                       'copier': type(copier).__name__,
+                       'thread_errors': dict(errors)})
+        except Exception as e:
+            pipe.send({'ok': False, 'error': '%s: %s'
+                       % (type(e).__name__, e)})
+
+
+class CopyWorker(object):
+
+    def __init__(self):
+        ctx = multiprocessing.get_context('spawn')
+        self.pipe, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_copy_worker_main, args=(child,),
+                                name='bench-copier', daemon=True)
+        self.proc.start()
+        child.close()
+
+    def copy(self, src, dst, size):
+        self.pipe.send((src, dst, size))
+        reply = self.pipe.recv()
+        if not reply['ok']:
+            raise BenchError('the copy failed: %s' % reply['error'])
+        return reply
+
+    def stop(self):
+        try:
+            self.pipe.send(None)
+        except OSError:
+            pass
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.terminate()       # our own child, by its handle
+            self.proc.join(10)
+
+
 # -- the benchmark ---------------------------------------------------------
 
 class Bench(object):
@@ -545,6 +613,7 @@ class Bench(object):
         self.timer = HoldTimer()
         self.domains = {}           # role -> (name, uuid)
         self.writers = []
+        self.copy_worker = None
         self.results = {'runs': [], 'errors': []}
         self._events = collections.defaultdict(list)
         self._cond = threading.Condition()
@@ -651,6 +720,7 @@ class Bench(object):
         conf.set_override('driver', 'libvirt', group='compute')
         self.conf = conf
         os.makedirs(os.path.join(self.workdir, 'state'))
+        self.copy_worker = CopyWorker()
 
         from migrator_compute.drivers import base as drv_base
         self.timer.install()
@@ -751,6 +821,8 @@ class Bench(object):
     def cleanup(self):
         for w in self.writers:
             w._halt.set()
+        if self.copy_worker is not None:
+            self.copy_worker.stop()
         try:
             with self.unit(wait=120, connect=False):
                 self._cleanup()
@@ -899,7 +971,6 @@ class Bench(object):
         """start -> copy (migrator's copier) -> complete -> fold-in done.
         Returns the phase times, marks and CPU; ``chain`` is not yet
         verified (its new file is ``result['dst']``)."""
-        from migrator_volume import copy as mcopy
         uuid = self.domains['ours'][1]
         name = self.domains['ours'][0]
         src, dst = chain.path, chain.new_path()
@@ -921,9 +992,7 @@ class Bench(object):
         t1 = time.perf_counter()
         if hook:
             hook('frozen')
-        copier = mcopy.make_copier(src, dst, chain.size, self.conf,
-                                   dst_zeroed=True, label='bench')
-        copier.run()
+        copy = self.copy_worker.copy(src, dst, chain.size)
         t2 = time.perf_counter()
         if hook:
             hook('copied')
@@ -954,6 +1023,7 @@ class Bench(object):
                 'total': t4 - t0,
                 'cpu': cpu_delta(cpu0, cpu1),
                 'holds': holds,
+                'copier': copy,
                 'driver_timings': timings}
 
     def run_mirror(self, chain, hook=None):
@@ -1631,6 +1701,10 @@ def main(argv=None):
             signal.signal(signal.SIGINT, signal.default_int_handler)
         bench.results['elapsed_seconds'] = time.monotonic() - t0
         bench.results['status'] = status
+        for run in bench.results['runs']:
+            for key, n in run.get('copier', {}).get('thread_errors',
+                                                    {}).items():
+                thread_errors['copier process: ' + key] += n
         bench.results['thread_errors'] = dict(thread_errors)
         for key, n in thread_errors.items():
             log('warning: %d x %s', n, key)
