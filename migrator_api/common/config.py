@@ -26,7 +26,7 @@ def register_library_opts(conf):
                        group='oslo_messaging_notifications')
 
 
-def parse_args(argv, default_config_files=None, defaults=None):
+def parse_args(argv, default_config_files=None, defaults=None, prog=None):
     """Parse argv (without the program name) and set up logging.
 
     ``defaults`` maps (group, name) to a default applied before parsing,
@@ -36,7 +36,7 @@ def parse_args(argv, default_config_files=None, defaults=None):
     conf_opts.set_defaults(CONF)
     for (group, name), value in (defaults or {}).items():
         CONF.set_default(name, value, group=group)
-    CONF(argv, project='migrator',
+    CONF(argv, project='migrator', prog=prog,
          default_config_files=default_config_files)
     logging.setup(CONF, 'migrator')
     return CONF

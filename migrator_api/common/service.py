@@ -73,3 +73,22 @@ class Service:
         while not stop.wait(1):
             pass
         self.stop()
+
+
+def run_agent(prog, topic, make_manager, argv):
+    """The main() of an agent: parse the configuration, serve the
+    manager on ``topic`` as ``[DEFAULT] host`` with heartbeats every
+    ``[volume] report_interval`` seconds until SIGTERM."""
+    from migrator_api.common import config
+    conf = config.parse_args(argv, prog=prog)
+    rpc.init(conf)
+    server = Service(topic, conf.host, make_manager(conf.host, conf),
+                     report_interval=conf.volume.report_interval)
+    try:
+        server.start()
+    except Exception:
+        LOG.exception('%s cannot start', prog)
+        return 1
+    server.wait_forever()
+    rpc.cleanup()
+    return 0

@@ -109,6 +109,26 @@ def _update(session, model, row_id, values, expected):
     return query.update(values, synchronize_session=False) == 1
 
 
+def _update_volume_or_conflict(session, vol, values):
+    """Update a volume read earlier in this transaction, unless another
+    request changed its status since (then 409, and nothing changes)."""
+    if not _update(session, models.Volume, vol.id, values,
+                   {'status': vol.status}):
+        raise exception.Conflict(
+            reason='volume %s changed during the request' % vol.id)
+
+
+def _running_migration(session, volume_id):
+    """Raise VolumeMigrating if a migration of the volume is running."""
+    running = session.query(models.Migration).filter(
+        models.Migration.volume_id == volume_id,
+        models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
+    if running is not None:
+        raise exception.VolumeMigrating(
+            volume_id=volume_id, migration_id=running.id,
+            migration_status=running.status)
+
+
 def _paginate(query, model, limit, marker, sort_key='created_at'):
     sort_col = getattr(model, sort_key)
     if marker is not None:
@@ -218,14 +238,9 @@ def volume_create(values):
 
 
 def volume_get(volume_id, include_hidden=False):
-    with _reader() as session:
-        query = session.query(models.Volume).filter_by(id=volume_id)
-        if not include_hidden:
-            query = query.filter_by(hidden=False)
-        row = query.one_or_none()
-        if row is None:
-            raise exception.VolumeNotFound(volume_id=volume_id)
-        return row
+    filters = {} if include_hidden else {'hidden': False}
+    return _get(models.Volume, volume_id,
+                exception.VolumeNotFound(volume_id=volume_id), **filters)
 
 
 def volume_get_all(filters=None, limit=None, marker=None,
@@ -272,13 +287,7 @@ def attachment_create(volume_id, instance_uuid, host):
             raise exception.InvalidVolumeStatus(
                 volume_id=volume_id, status=vol.status, action='attach',
                 expected='available or in-use')
-        running = session.query(models.Migration).filter(
-            models.Migration.volume_id == volume_id,
-            models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
-        if running is not None:
-            raise exception.VolumeMigrating(
-                volume_id=volume_id, migration_id=running.id,
-                migration_status=running.status)
+        _running_migration(session, volume_id)
         if session.query(models.Attachment).filter_by(
                 volume_id=volume_id, instance_uuid=instance_uuid).first():
             raise exception.Conflict(
@@ -289,22 +298,23 @@ def attachment_create(volume_id, instance_uuid, host):
                                 instance_uuid=instance_uuid, host=host,
                                 status=states.A_ATTACHING, created_at=now)
         session.add(row)
-        if not _update(session, models.Volume, volume_id,
-                       {'status': states.ATTACHING},
-                       {'status': vol.status}):
-            raise exception.Conflict(
-                reason='volume %s changed during the request' % volume_id)
+        _update_volume_or_conflict(session, vol, {'status': states.ATTACHING})
         attachment_id = row.id
     return attachment_get(attachment_id)
 
 
-def attachment_get(attachment_id):
+def _get(model, row_id, not_found, **filters):
     with _reader() as session:
-        row = session.query(models.Attachment).filter_by(
-            id=attachment_id).one_or_none()
+        row = session.query(model).filter_by(id=row_id,
+                                             **filters).one_or_none()
         if row is None:
-            raise exception.AttachmentNotFound(attachment_id=attachment_id)
+            raise not_found
         return row
+
+
+def attachment_get(attachment_id):
+    return _get(models.Attachment, attachment_id,
+                exception.AttachmentNotFound(attachment_id=attachment_id))
 
 
 def attachment_update(attachment_id, values, expected=None):
@@ -321,13 +331,7 @@ def attachment_start_detach(attachment_id):
         if att is None:
             raise exception.AttachmentNotFound(attachment_id=attachment_id)
         vol = session.query(models.Volume).filter_by(id=att.volume_id).one()
-        running = session.query(models.Migration).filter(
-            models.Migration.volume_id == att.volume_id,
-            models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
-        if running is not None:
-            raise exception.VolumeMigrating(
-                volume_id=att.volume_id, migration_id=running.id,
-                migration_status=running.status)
+        _running_migration(session, att.volume_id)
         if att.status not in (states.A_ATTACHED, states.A_ERROR) or \
                 vol.status != states.IN_USE:
             raise exception.InvalidVolumeStatus(
@@ -399,13 +403,7 @@ def migration_create(volume_id, dest_backend_id, force, project_id=None):
             id=volume_id, hidden=False).with_for_update().one_or_none()
         if vol is None:
             raise exception.VolumeNotFound(volume_id=volume_id)
-        running = session.query(models.Migration).filter(
-            models.Migration.volume_id == volume_id,
-            models.Migration.status.in_(states.MIGRATION_RUNNING)).first()
-        if running is not None:
-            raise exception.VolumeMigrating(
-                volume_id=volume_id, migration_id=running.id,
-                migration_status=running.status)
+        _running_migration(session, volume_id)
         if vol.backend_id == dest_backend_id:
             raise exception.SameBackend(volume_id=volume_id,
                                         backend=vol.backend.name)
@@ -435,24 +433,17 @@ def migration_create(volume_id, dest_backend_id, force, project_id=None):
             instance_uuid=attachment and attachment.instance_uuid,
             compute_host=attachment and attachment.host)
         session.add(migration)
-        guard = {'status': vol.status}
         values = {'migration_status': states.M_STARTING, 'updated_at': now}
         if force:
             values['status'] = states.MAINTENANCE
-        if not _update(session, models.Volume, volume_id, values, guard):
-            raise exception.Conflict(
-                reason='volume %s changed during the request' % volume_id)
+        _update_volume_or_conflict(session, vol, values)
         migration_id = migration.id
     return migration_get(migration_id)
 
 
 def migration_get(migration_id):
-    with _reader() as session:
-        row = session.query(models.Migration).filter_by(
-            id=migration_id).one_or_none()
-        if row is None:
-            raise exception.MigrationNotFound(migration_id=migration_id)
-        return row
+    return _get(models.Migration, migration_id,
+                exception.MigrationNotFound(migration_id=migration_id))
 
 
 def migration_get_all(filters=None, limit=None, marker=None):
