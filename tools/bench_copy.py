@@ -596,9 +596,12 @@ class Bench:
         return os.path.join(self.dir, name)
 
     def order(self, contenders, round_no):
-        """Rotate by the round, reverse every other round."""
-        k = round_no % len(contenders)
-        order = list(contenders[k:] + contenders[:k])
+        """Alternate: even rounds rotate the list by the round number,
+        odd rounds run the previous round's order backwards (so that
+        whoever ran first runs last)."""
+        contenders = list(contenders)
+        k = (round_no - round_no % 2) % len(contenders)
+        order = contenders[k:] + contenders[:k]
         return order[::-1] if round_no % 2 else order
 
     def prepare(self):

@@ -34,6 +34,7 @@ from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.common import threads
+from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
 from migrator_compute import rpcapi as compute_rpcapi
 from migrator_volume import rpcapi as volume_rpcapi
@@ -159,7 +160,9 @@ def _creating_destination(ctxt, mig):
         ctxt, dest.host, dest.name, mig.dest_volume_id,
         db_api.volume_get(mig.volume_id).size)
     db_api.volume_update(mig.dest_volume_id,
-                         {'location': location, 'status': states.AVAILABLE})
+                         {'location': location, 'status': states.AVAILABLE,
+                          'size': volumes.volume_size(
+                              location, db_api.volume_get(mig.volume_id).size)})
     _check_cancel(mig)
     if mig.attachment_id is not None:
         return _advance(mig, states.P_FREEZING, extra={'frozen': True})

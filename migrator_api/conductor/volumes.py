@@ -34,10 +34,19 @@ def create(volume_id):
                              expected={'status': states.CREATING})
         return
     db_api.volume_update(volume_id, {'location': location,
+                                     'size': volume_size(location,
+                                                         volume.size),
                                      'status': states.AVAILABLE,
                                      'error': None},
                          expected={'status': states.CREATING})
     LOG.info('Volume %s created on backend %s', volume_id, backend.name)
+
+
+def volume_size(location, requested):
+    """The size a volume really has: a block backend gives it a whole
+    device, which may be larger than requested (sizes round up)."""
+    return max(requested, int((location.get('data') or {}).get('size')
+                              or requested))
 
 
 def delete(volume_id):

@@ -23,7 +23,7 @@ opts = [
                     'moves at a time: the size of the buffer of each of '
                     'its volume_copy_in_flight requests (bounds the '
                     'worker\'s memory).'),
-    cfg.IntOpt('volume_copy_in_flight', default=4, min=1, max=64,
+    cfg.IntOpt('volume_copy_in_flight', default=8, min=1, max=64,
                help='Requests one volume copy keeps in flight: dd '
                     'processes running at once on segments of a copy '
                     'between block devices, or threads of the '

@@ -502,10 +502,10 @@ def migration_switch_volume(migration, expected_phase):
             id=mig.volume_id).with_for_update().one()
         dst = session.query(models.Volume).filter_by(
             id=mig.dest_volume_id).with_for_update().one()
-        src = (vol.backend_id, vol.location, vol.provider_id)
-        vol.backend_id, vol.location, vol.provider_id = (
-            dst.backend_id, dst.location, dst.provider_id)
-        dst.backend_id, dst.location, dst.provider_id = src
+        src = (vol.backend_id, vol.location, vol.provider_id, vol.size)
+        vol.backend_id, vol.location, vol.provider_id, vol.size = (
+            dst.backend_id, dst.location, dst.provider_id, dst.size)
+        dst.backend_id, dst.location, dst.provider_id, dst.size = src
         dst.status = states.DELETING
         vol.updated_at = dst.updated_at = now
         if mig.attachment_id is not None:

@@ -99,8 +99,11 @@ class BlockDriver(base.VolumeDriver):
         return stats
 
     def _location(self, device):
+        # A guest attached to the volume sees the whole device: the
+        # volume's size is the device's (the conductor records it).
         return {'driver_volume_type': self.backend_type,
-                'data': {'device_path': device}}
+                'data': {'device_path': device,
+                         'size': self._sizes[device]}}
 
     def _device_of(self, volume_id):
         for device, entry in self._allocations.items():
@@ -131,6 +134,9 @@ class BlockDriver(base.VolumeDriver):
                     reason='no free device is that big (largest free '
                            'device: %d bytes)' % largest)
             device = min(fitting, key=lambda d: self._sizes[d])
+            # What a copy of ``size`` bytes will not write must read as
+            # zeroes: the volume is the whole device.
+            self._zero(device, size, self._sizes[device] - size)
             allocations = dict(self._allocations)
             allocations[device] = {'volume_id': volume_id, 'size': size}
             self._save_state(allocations)
@@ -162,15 +168,20 @@ class BlockDriver(base.VolumeDriver):
     def _clear(self, device, size):
         if self.conf.volume_clear == 'none':
             return
-        length = self._sizes[device]
+        self._zero(device, 0, self._sizes[device])
+        LOG.info('Zeroed %s (%d bytes) of a deleted volume', device,
+                 self._sizes[device])
+
+    @staticmethod
+    def _zero(device, offset, length):
+        if length <= 0:
+            return
         fd = os.open(device, os.O_WRONLY)
         try:
-            fsutils.zero_out(fd, 0, length)
+            fsutils.zero_out(fd, offset, length)
             os.fsync(fd)
         finally:
             os.close(fd)
-        LOG.info('Zeroed %s (%d bytes) of volume %d bytes', device, length,
-                 size)
 
     def _checked_device(self, location):
         device = self._location_data(location, 'device_path')

@@ -63,7 +63,7 @@ class DdCopier(base.Copier):
     :param in_flight: dd processes running at once.
     """
 
-    def __init__(self, src, dst, size, blocksize=1024 * 1024, in_flight=4,
+    def __init__(self, src, dst, size, blocksize=1024 * 1024, in_flight=8,
                  **kw):
         super().__init__(src, dst, size, **kw)
         self.blocksize = blocksize

@@ -59,7 +59,7 @@ class FileIOCopier(base.Copier):
     """
 
     def __init__(self, src, dst, size, chunk_size=4 * 1024 * 1024,
-                 in_flight=4, **kw):
+                 in_flight=8, **kw):
         super().__init__(src, dst, size, **kw)
         self.chunk_size = max(ALIGN, chunk_size // ALIGN * ALIGN)
         self.in_flight = max(1, int(in_flight))

@@ -98,6 +98,9 @@ class FlowTestCase(base.TestCase):
 
     @staticmethod
     def read_all(path, size):
+        if path.startswith('/dev/'):
+            # Others (QEMU, dd) wrote around the page cache.
+            subprocess.run(['blockdev', '--flushbufs', path], check=True)
         with open(path, 'rb') as f:
             return f.read(size)
 

@@ -13,11 +13,14 @@ class InUseTestCase(flow_base.FlowTestCase):
 
     BPS_LIMIT = 8 * MiB
     SIZE = 16 * MiB
+    # True for tests that restart libvirtd under everybody's feet.
+    EXCLUSIVE = False
 
     def setUp(self):
         # Skip FlowTestCase.setUp's system: this one has a compute agent.
         super(flow_base.FlowTestCase, self).setUp()
-        self.lv = self.useFixture(lv.LibvirtFixture(self.state_path))
+        self.lv = self.useFixture(lv.LibvirtFixture(
+            self.state_path, exclusive=self.EXCLUSIVE))
         self.system = self.useFixture(sysfix.System(
             self, backends=self.BACKENDS, interval=self.INTERVAL,
             bps_limit=self.BPS_LIMIT, compute=True))

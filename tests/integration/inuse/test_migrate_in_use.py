@@ -36,7 +36,7 @@ class TestLiveMigration(base.InUseTestCase):
         self.assertEqual(('file2', 'in-use'),
                          (after['backend'], after['status']))
         dst = self.path_of(after)
-        self.assertEqual(bytes(model), lv.read_image(dst, 'raw'))
+        self.assert_same_bytes(bytes(model), dst)
         self.assertFalse(os.path.exists(src))
         # The guest uses the destination, live and persistently.
         self.assertIn(dst, dom.XMLDesc(0))
@@ -72,7 +72,7 @@ class TestLiveMigration(base.InUseTestCase):
         self.assertEqual(('file1', 'in-use', src),
                          (after['backend'], after['status'],
                           self.path_of(after)))
-        self.assertEqual(bytes(model), lv.read_image(src, 'raw'))
+        self.assert_same_bytes(bytes(model), src)
         self.assertIn(src, dom.XMLDesc(0))
         self.assertEqual([], os.listdir(os.path.join(self.state_path,
                                                      'file2')))
@@ -96,7 +96,7 @@ class TestLiveMigration(base.InUseTestCase):
             lambda: self.get_volume(vol['id'])['status'] == 'available',
             'volume detached')
         self.assertEqual([], self.get_volume(vol['id'])['attachments'])
-        self.assertEqual(bytes(model), lv.read_image(src, 'raw'))
+        self.assert_same_bytes(bytes(model), src)
 
     def test_force_refuses_detach_and_attach(self):
         instance = self.lv.create_domain()
@@ -115,9 +115,8 @@ class TestLiveMigration(base.InUseTestCase):
         self.assertEqual('success', final['status'], final)
         self.assertEqual('in-use', self.get_volume(vol['id'])['status'])
         self.settle(instance)
-        self.assertEqual(bytes(model),
-                         lv.read_image(self.path_of(
-                             self.get_volume(vol['id'])), 'raw'))
+        self.assert_same_bytes(bytes(model), self.path_of(
+                             self.get_volume(vol['id'])))
 
 
 class TestStoppedGuest(base.InUseTestCase):
@@ -142,4 +141,4 @@ class TestStoppedGuest(base.InUseTestCase):
         lv.guest_write(dom, att['device'], 4096, 4096, 0x5a)
         lv.guest_flush(dom, att['device'])
         model[4096:8192] = b'\x5a' * 4096
-        self.assertEqual(bytes(model), lv.read_image(dst, 'raw'))
+        self.assert_same_bytes(bytes(model), dst)

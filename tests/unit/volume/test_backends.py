@@ -3,6 +3,7 @@ import os
 
 from migrator_api.common import exception
 from migrator_volume import backends
+from migrator_volume import fsutils
 from migrator_volume.backends import block
 from migrator_volume.backends import file
 from tests.unit.volume import base
@@ -113,9 +114,18 @@ class BlockBackendTestCase(base.VolumeTestCase):
     def test_best_fit_and_state_file(self):
         self.assertEqual(os.path.join(self.state_path, 'b1-devices.json'),
                          self.driver.state_file)
+        with open(self.small, 'r+b') as f:
+            f.write(b'\xee' * fsutils.device_size(self.small))
         loc = self.driver.create_volume('v1', 3 * MiB)
+        small_size = fsutils.device_size(self.small)
+        # The volume is the whole device: its real size is reported and
+        # what lies beyond the requested size reads as zeroes.
         self.assertEqual({'driver_volume_type': 'block',
-                          'data': {'device_path': self.small}}, loc)
+                          'data': {'device_path': self.small,
+                                   'size': small_size}}, loc)
+        with open(self.small, 'rb') as f:
+            f.seek(3 * MiB)
+            self.assertEqual(bytes(small_size - 3 * MiB), f.read())
         self.assertEqual({'volume_id': 'v1', 'size': 3 * MiB},
                          self._state()['devices'][self.small])
         self.assertEqual(self.small, self.driver.local_path(loc))

@@ -11,6 +11,7 @@ from migrator_api.common import context
 from migrator_api.common import exception
 from migrator_api.common import rpc
 from migrator_api.common import service
+from migrator_volume import fsutils
 from migrator_volume import manager
 from migrator_volume import rpcapi
 from tests.unit.volume import base
@@ -86,7 +87,9 @@ class VolumeManagerRPCTestCase(base.VolumeTestCase):
         self.write_data(src['data']['path'], [(MiB, 2 * MiB)])
         dst = self.api.create_volume(self.ctxt, HOST, 'pool', 'tmp-v1', size)
         self.assertEqual({'driver_volume_type': 'block',
-                          'data': {'device_path': self.dev}}, dst)
+                          'data': {'device_path': self.dev,
+                                   'size': fsutils.device_size(self.dev)}},
+                         dst)
         self.assertIsNone(self.api.get_copy_status(self.ctxt, HOST, 'm1'))
 
         self.flags(group='volume', volume_copy_bps_limit=2 * MiB)
