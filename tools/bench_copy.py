@@ -427,6 +427,14 @@ def run_worker(workdir, kind, src, dst, size, poll=True, limit=0,
             report='true' if poll else 'false'))
     spec = {'conf': conf, 'kind': kind, 'size': size, 'src_id': src_id,
             'sample': bool(limit)}
+    if kind == 'block':
+        # The source volume is the whole source device (creating a
+        # smaller one would zero the rest of it).
+        fd = os.open(src, os.O_RDONLY)
+        try:
+            spec['src_size'] = os.lseek(fd, 0, os.SEEK_END)
+        finally:
+            os.close(fd)
     proc = subprocess.run(
         [sys.executable, os.path.abspath(__file__), '--worker',
          json.dumps(spec)],
@@ -452,7 +460,6 @@ def worker_main(spec):
     it; print a JSON report as the last line."""
     import threading
 
-    from oslo_config import cfg
     from oslo_log import log as logging
 
     from migrator_api import conf as mconf
@@ -505,7 +512,8 @@ def worker_main(spec):
                        backends['src'].directory,
                        'volume-' + spec['src_id'])}}
     else:
-        src_loc = backends['src'].create_volume(spec['src_id'], size)
+        src_loc = backends['src'].create_volume(spec['src_id'],
+                                                spec['src_size'])
     dst_loc = backends['dst'].create_volume(str(uuid_mod.uuid4()), size)
     dst_path = backends['dst'].local_path(dst_loc)
     reporter = Reporter()

@@ -78,12 +78,6 @@ class FileIOCopier(base.Copier):
     def bytes_done(self):
         return self._done
 
-    @property
-    def memory_bound(self):
-        """The most bytes of buffers a copy allocates."""
-        return self.in_flight * self.throttle.piece_size(self.chunk_size,
-                                                          ALIGN)
-
     def run(self):
         try:
             with contextlib.ExitStack() as stack:

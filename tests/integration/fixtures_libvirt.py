@@ -31,6 +31,8 @@ from xml.etree import ElementTree as ET
 
 import fixtures
 
+from tests import base as test_base
+
 URI = 'qemu:///system'
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -347,7 +349,7 @@ class LibvirtFixture(fixtures.Fixture):
         dev = subprocess.run(['losetup', '-f', '--show', path], check=True,
                              stdout=subprocess.PIPE,
                              text=True).stdout.strip()
-        self.loops.append(dev)
+        self.loops.append((dev, path))
         return Volume('block', dev, path, size)
 
     def _cleanup(self):
@@ -379,5 +381,5 @@ class LibvirtFixture(fixtures.Fixture):
             self.conn.close()
         except Exception:
             pass
-        for dev in self.loops:
-            subprocess.run(['losetup', '-d', dev], stderr=subprocess.DEVNULL)
+        for dev, backing in self.loops:
+            test_base.detach_loop(dev, backing)

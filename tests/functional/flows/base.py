@@ -129,6 +129,6 @@ def make_loop_devices(test, count, size):
         dev = subprocess.run(['losetup', '-f', '--show', backing],
                              check=True, capture_output=True,
                              text=True).stdout.strip()
-        test.addCleanup(subprocess.run, ['losetup', '-d', dev], check=False)
+        test.addCleanup(base.detach_loop, dev, backing)
         devices.append(dev)
     return devices

@@ -43,8 +43,7 @@ class LoopDevice(fixtures.Fixture):
         out = subprocess.run(['losetup', '-f', '--show', self.backing],
                              check=True, capture_output=True, text=True)
         self.path = out.stdout.strip()
-        self.addCleanup(subprocess.run, ['losetup', '-d', self.path],
-                        check=False)
+        self.addCleanup(base.detach_loop, self.path, self.backing)
 
 
 class MessagingFixture(fixtures.Fixture):
