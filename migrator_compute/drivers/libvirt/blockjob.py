@@ -52,6 +52,16 @@ def job_info(host, instance_uuid, target):
 def live_root(host, instance_uuid):
     """The live XML of the running domain, or None when it is not
     running (or gone)."""
+    return _root(host, instance_uuid, live=True)
+
+
+def persistent_root(host, instance_uuid):
+    """The persistent XML of the domain, or None when it has none (a
+    transient domain) or is gone."""
+    return _root(host, instance_uuid, live=False)
+
+
+def _root(host, instance_uuid, live):
     def query(conn):
         try:
             dom = conn.lookupByUUIDString(instance_uuid)
@@ -59,10 +69,12 @@ def live_root(host, instance_uuid):
             if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None
             raise
-        if not dom.isActive():
-            return None
-        return guest.parse(guest.live_xml(dom))
-    return host.retry(query, 'domain XML')
+        if live:
+            return guest.parse(guest.live_xml(dom)) if dom.isActive() \
+                else None
+        return guest.parse(guest.persistent_xml(dom)) \
+            if dom.isPersistent() else None
+    return host.retry(query, 'domain XML' if live else 'persistent XML')
 
 
 def live_top(host, instance_uuid, target):

@@ -19,6 +19,7 @@ from oslo_log import log as logging
 from migrator_api.common import exception
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import attach
+from migrator_compute.drivers.libvirt import blockjob
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
 from migrator_compute.drivers.libvirt import images
@@ -112,17 +113,7 @@ class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
             return True
 
     def _persistent_root(self, instance_uuid):
-        def query(conn):
-            try:
-                dom = conn.lookupByUUIDString(instance_uuid)
-            except libvirt.libvirtError as e:
-                if e.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-                    return None
-                raise
-            if not dom.isPersistent():
-                return None
-            return guest.parse(guest.persistent_xml(dom))
-        return self.host.retry(query, 'persistent XML')
+        return blockjob.persistent_root(self.host, instance_uuid)
 
     def _is_active(self, instance_uuid):
         def query(conn):
