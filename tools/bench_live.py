@@ -51,6 +51,7 @@ import uuid as uuid_mod
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
+from tests.integration import fixtures_libvirt  # noqa: E402
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -744,7 +745,6 @@ class Bench(object):
     def _create_domain(self, role):
         uuid = str(uuid_mod.uuid4())
         name = '%s-%s-%s' % (PREFIX, role, uuid[:8])
-        kind = 'kvm' if os.path.exists('/dev/kvm') else 'qemu'
         boot = os.path.join(self.workdir, 'boot-%s.raw' % role)
         with open(boot, 'wb') as f:
             # A boot sector that halts the vCPU for good: cli; hlt; jmp $-1.
@@ -753,26 +753,7 @@ class Bench(object):
             mbr[510:512] = b'\x55\xaa'
             f.write(mbr)
             f.truncate(MiB)
-        xml = """<domain type='%s'>
-  <name>%s</name>
-  <uuid>%s</uuid>
-  <memory unit='MiB'>128</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
-  <features><acpi/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <on_crash>destroy</on_crash>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='%s'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <controller type='scsi' index='0' model='virtio-scsi'/>
-    <memballoon model='none'/>
-  </devices>
-</domain>""" % (kind, name, uuid, boot)
+        xml = fixtures_libvirt.domain_xml(name, uuid, boot_disk=boot)
         self.domains[role] = (name, uuid)       # cleaned up even if...
         dom = self.conn.defineXML(xml)
         dom.create()

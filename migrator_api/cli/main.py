@@ -189,7 +189,8 @@ def build_parser(argv):
                         default=os.environ.get('MIGRATOR_ENDPOINT'),
                         help='API endpoint (default: from the keystone '
                              'catalog, or %s without keystone; env '
-                             'MIGRATOR_ENDPOINT)' % api_client.DEFAULT_ENDPOINT)
+                             'MIGRATOR_ENDPOINT)'
+                             % api_client.DEFAULT_ENDPOINT)
     parser.add_argument('-f', '--format', choices=['table', 'json'],
                         default='table')
     loading.register_auth_argparse_arguments(parser, argv, default='password')

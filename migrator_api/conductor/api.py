@@ -72,7 +72,8 @@ def delete_volume(ctxt, volume_id):
     if not db_api.volume_update(
             volume_id, {'status': states.DELETING},
             expected={'status': deletable,
-                      'migration_status': (None,) + states.MIGRATION_FINISHED}):
+                      'migration_status':
+                          (None,) + states.MIGRATION_FINISHED}):
         raise exception.InvalidVolumeStatus(
             volume_id=volume_id, status=volume.status, action='delete',
             expected=' or '.join(deletable))

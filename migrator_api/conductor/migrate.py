@@ -113,7 +113,6 @@ def run(migration_id):
                 _start_rollback(mig, exception.describe(exc))
 
 
-
 def _advance(mig, phase, extra=None, volume_values=None):
     """Record the next phase; False if someone else moved it first."""
     values = {'phase': phase}
@@ -156,13 +155,12 @@ def _queued(ctxt, mig):
 def _creating_destination(ctxt, mig):
     _check_cancel(mig)
     dest = mig.dest_backend
+    size = db_api.volume_get(mig.volume_id).size
     location = _volume_rpc().create_volume(
-        ctxt, dest.host, dest.name, mig.dest_volume_id,
-        db_api.volume_get(mig.volume_id).size)
+        ctxt, dest.host, dest.name, mig.dest_volume_id, size)
     db_api.volume_update(mig.dest_volume_id,
                          {'location': location, 'status': states.AVAILABLE,
-                          'size': volumes.volume_size(
-                              location, db_api.volume_get(mig.volume_id).size)})
+                          'size': volumes.volume_size(location, size)})
     _check_cancel(mig)
     if mig.attachment_id is not None:
         return _advance(mig, states.P_FREEZING, extra={'frozen': True})

@@ -40,12 +40,4 @@ def record(migration_id, bytes_done, bytes_total):
 def percentage(done, total):
     if not total:
         return 0.0
-    return round(min(100.0, 100.0 * done / total), 1)
-
-
-def eta_seconds(mig):
-    """Seconds left at the current rate, or None when unknown."""
-    if (mig.status != states.M_MIGRATING or not mig.rate_bps
-            or mig.bytes_total is None):
-        return None
-    return max(0, int((mig.bytes_total - mig.bytes_done) / mig.rate_bps))
+    return round(min(100.0, max(0.0, 100.0 * done / total)), 1)

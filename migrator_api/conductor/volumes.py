@@ -71,4 +71,3 @@ def delete(volume_id):
         return
     db_api.volume_destroy(volume_id, expected={'status': states.DELETING})
     LOG.info('Volume %s deleted from backend %s', volume_id, backend.name)
-

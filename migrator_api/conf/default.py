@@ -3,7 +3,8 @@ import socket
 from oslo_config import cfg
 
 opts = [
-    cfg.StrOpt('host', default=socket.gethostname(), sample_default='<hostname>',
+    cfg.StrOpt('host', default=socket.gethostname(),
+               sample_default='<hostname>',
                help='Name of this node: the RPC server name of the volume '
                     'worker and the compute agent running here.  Must be '
                     'unique among the services of one deployment.'),

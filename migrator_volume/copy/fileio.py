@@ -284,32 +284,27 @@ class FileIOCopier(base.Copier):
         sector = self._sector
         start = -(-offset // sector) * sector
         end = (offset + length) // sector * sector
-        if end > start and self._can_punch:
+        # Fast ways first; each one the device refuses is not tried again.
+        for flag, zero, throttled, what in (
+                ('_can_punch', fsutils.punch_hole, False,
+                 'discard with zeroes'),
+                ('_can_zero_out', fsutils.zero_out, True, 'zero out')):
+            if end <= start or not getattr(self, flag):
+                continue
+            if throttled:
+                self.throttle.consume(end - start)
+                self.check_cancelled()
             try:
-                fsutils.punch_hole(fd, start, end - start)
+                zero(fd, start, end - start)
             except OSError as e:
                 if e.errno not in fsutils.UNSUPPORTED:
                     raise
-                LOG.info('%s cannot discard with zeroes (%s)', self.dst, e)
-                self._can_punch = False
-            else:
-                self._write_zeroes(offset, start - offset)
-                self._write_zeroes(end, offset + length - end)
-                return
-        if end > start and self._can_zero_out:
-            self.throttle.consume(end - start)
-            self.check_cancelled()
-            try:
-                fsutils.zero_out(fd, start, end - start)
-            except OSError as e:
-                if e.errno not in fsutils.UNSUPPORTED:
-                    raise
-                LOG.info('%s cannot zero out (%s)', self.dst, e)
-                self._can_zero_out = False
-            else:
-                self._write_zeroes(offset, start - offset)
-                self._write_zeroes(end, offset + length - end)
-                return
+                LOG.info('%s cannot %s (%s)', self.dst, what, e)
+                setattr(self, flag, False)
+                continue
+            self._write_zeroes(offset, start - offset)
+            self._write_zeroes(end, offset + length - end)
+            return
         self._write_zeroes(offset, length)
 
     def _write_zeroes(self, offset, length):

@@ -91,8 +91,7 @@ class TestCLI(base.FlowTestCase):
         self.write_pattern(vol['location']['data']['path'], 40 * MiB, 32)
         rc, out, _ = self.run_cli('migrate', vol['id'], 'file2')
         mig_id = out.split('Migration ID: ')[1].strip()
-        self.system.wait_for(
-            lambda: self.get_migration(mig_id)['bytes_done'] > 0, 'copy')
+        self.wait_copy_started(mig_id)
         rc, out, _ = self.run_cli('migration', 'cancel', mig_id, '--wait',
                                   '--poll-interval', '0.2')
         self.assertEqual(1, rc)

@@ -119,8 +119,17 @@ def restart_libvirtd(sig=signal.SIGKILL):
         time.sleep(0.1)
 
 
-def domain_xml(name, uuid):
+def domain_xml(name, uuid, boot_disk=None):
+    """An OS-less domain with a virtio-scsi controller; ``boot_disk``: a
+    raw image on virtio vda to boot from (none: it sits in the
+    firmware)."""
     kind = 'kvm' if os.path.exists('/dev/kvm') else 'qemu'
+    disk = '' if boot_disk is None else """
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='%s'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>""" % boot_disk
     return """<domain type='%s'>
   <name>%s</name>
   <uuid>%s</uuid>
@@ -131,11 +140,11 @@ def domain_xml(name, uuid):
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>restart</on_reboot>
   <on_crash>destroy</on_crash>
-  <devices>
+  <devices>%s
     <controller type='scsi' index='0' model='virtio-scsi'/>
     <memballoon model='none'/>
   </devices>
-</domain>""" % (kind, name, uuid)
+</domain>""" % (kind, name, uuid, disk)
 
 
 # -- guest I/O ------------------------------------------------------------

@@ -52,6 +52,11 @@ class FlowTestCase(base.TestCase):
                       resp.json['message'])
         return resp.json['migration']
 
+    def wait_copy_started(self, migration_id):
+        self.system.wait_for(
+            lambda: self.get_migration(migration_id)['bytes_done'] > 0,
+            'copy started', 60, 0.05)
+
     def wait_migration(self, migration_id, timeout=120):
         """Wait for the end; return (final view, statuses seen)."""
         seen = []

@@ -155,9 +155,7 @@ class TestWatchAndControl(base.FlowTestCase):
         src = self.path_of(vol)
         expected = self.write_pattern(src, size, seed=6)
         mig = self.migrate(vol['id'], 'file2', force=True)
-        self.system.wait_for(
-            lambda: self.get_migration(mig['id'])['bytes_done'] > 0,
-            'copy started', 60, 0.05)
+        self.wait_copy_started(mig['id'])
         resp = self.app.post('/v1/migrations/%s/cancel' % mig['id'],
                              status=202)
         self.assertIn(resp.json['migration']['status'],

@@ -126,4 +126,5 @@ class TestLibvirtdRestart(base.InUseTestCase):
         self.assertEqual('success', final['status'], final)
         self.settle(instance)
         lv.guest_flush(self.lv.domain(instance), att['device'])
-        self.assert_same_bytes(bytes(model), self.path_of(self.get_volume(vol['id'])))
+        self.assert_same_bytes(bytes(model),
+                               self.path_of(self.get_volume(vol['id'])))

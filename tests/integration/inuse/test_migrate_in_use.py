@@ -50,16 +50,19 @@ class TestLiveMigration(base.InUseTestCase):
         self.assertEqual('attached', atts[0]['status'])
         self.assert_no_hidden_volumes()
 
-    def test_cancel_writes_everything_back_into_the_source(self):
+    def _copying_while_writing(self):
+        """A guest writing to a 32 MiB volume whose copy has started."""
         instance = self.lv.create_domain()
         vol, model = self.random_volume('file1', 32 * MiB)
-        src = self.path_of(vol)
         att = self.attach(vol, instance)
         writer = self.writer(instance, att['device'], model)
         mig = self.migrate(vol['id'], 'file2')
-        self.system.wait_for(
-            lambda: self.get_migration(mig['id'])['bytes_done'] > 0,
-            'copy started')
+        self.wait_copy_started(mig['id'])
+        return instance, vol, model, self.path_of(vol), att, writer, mig
+
+    def test_cancel_writes_everything_back_into_the_source(self):
+        instance, vol, model, src, att, writer, mig = \
+            self._copying_while_writing()
         self.app.post('/v1/migrations/%s/cancel' % mig['id'], status=202)
         final, _ = self.wait_migration(mig['id'])
         writer.wait_for(3)
@@ -78,15 +81,8 @@ class TestLiveMigration(base.InUseTestCase):
                                                      'file2')))
 
     def test_detach_aborts_a_migration_without_force(self):
-        instance = self.lv.create_domain()
-        vol, model = self.random_volume('file1', 32 * MiB)
-        src = self.path_of(vol)
-        att = self.attach(vol, instance)
-        writer = self.writer(instance, att['device'], model)
-        mig = self.migrate(vol['id'], 'file2')
-        self.system.wait_for(
-            lambda: self.get_migration(mig['id'])['bytes_done'] > 0,
-            'copy started')
+        instance, vol, model, src, att, writer, mig = \
+            self._copying_while_writing()
         writer.wait_for(3)
         writer.stop()
         lv.guest_flush(self.lv.domain(instance), att['device'])

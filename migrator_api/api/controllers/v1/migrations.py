@@ -16,6 +16,7 @@ from migrator_api.api import validation
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.conductor import api as conductor_api
+from migrator_api.conductor import progress
 from migrator_api.db import api as db_api
 from migrator_api import policy
 
@@ -27,10 +28,7 @@ ACCEPTED_MESSAGE = ('Your migration request has been received. Please check '
 def percentage(migration):
     if migration.status == states.M_SUCCESS:
         return 100.0
-    if not migration.bytes_total:
-        return 0.0
-    done = 100.0 * migration.bytes_done / migration.bytes_total
-    return round(min(100.0, max(0.0, done)), 1)
+    return progress.percentage(migration.bytes_done, migration.bytes_total)
 
 
 def eta_seconds(migration):
