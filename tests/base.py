@@ -2,7 +2,6 @@
 logs captured, and a timeout so that nothing hangs."""
 
 import os
-import subprocess
 
 import fixtures
 from oslo_config import fixture as config_fixture
@@ -46,17 +45,3 @@ class TestCase(testtools.TestCase):
     def flags(self, group=None, **kw):
         """Override options for this test only."""
         self.conf_fixture.config(group=group, **kw)
-
-
-def detach_loop(device, backing_file):
-    """Detach a loop device, but only while it is still ours: a device
-    detached earlier may since back another test's file."""
-    name = os.path.basename(device)
-    try:
-        with open('/sys/block/%s/loop/backing_file' % name) as f:
-            current = f.read().strip()
-    except OSError:
-        return  # not attached any more
-    if os.path.realpath(current) == os.path.realpath(backing_file):
-        subprocess.run(['losetup', '-d', device], check=False,
-                       stderr=subprocess.DEVNULL)

@@ -462,9 +462,9 @@ def worker_main(spec):
 
     from oslo_log import log as logging
 
-    from migrator_api import conf as mconf
     from migrator_api.common import context
     from migrator_api.common import rpc
+    from migrator_api import conf as mconf
     from migrator_api.conf import opts as conf_opts
     from migrator_volume import backends as mbackends
     from migrator_volume.copy import job as copy_job

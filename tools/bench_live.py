@@ -48,10 +48,7 @@ import threading
 import time
 import uuid as uuid_mod
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-from tests.integration import fixtures_libvirt  # noqa: E402
+from migrator_testing import guests
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -753,10 +750,8 @@ class Bench(object):
             mbr[510:512] = b'\x55\xaa'
             f.write(mbr)
             f.truncate(MiB)
-        xml = fixtures_libvirt.domain_xml(name, uuid, boot_disk=boot)
         self.domains[role] = (name, uuid)       # cleaned up even if...
-        dom = self.conn.defineXML(xml)
-        dom.create()
+        guests.create_domain(self.conn, name, uuid, boot_disk=boot)
         return name, uuid
 
     @staticmethod
@@ -785,7 +780,7 @@ class Bench(object):
                'libvirt': self.conn.getLibVersion(),
                'qemu': self.conn.getVersion(),
                'libvirt_python': libvirt.getVersion(),
-               'domain_type': 'kvm' if os.path.exists('/dev/kvm') else 'qemu',
+               'domain_type': guests.domain_type(self.conn),
                'workdir': self.workdir,
                'loadavg_start': os.getloadavg()}
         for role, (name, _u) in self.domains.items():

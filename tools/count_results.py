@@ -1,8 +1,11 @@
 """Read a subunit v2 stream on stdin; print 'N passed, N failed, N skipped'.
 
 Exit status 1 when anything failed or was skipped, or nothing ran.
+``--extra-failed N`` adds N failures from checks run outside stestr
+(pep8).
 """
 
+import argparse
 import sys
 
 import subunit
@@ -25,6 +28,9 @@ class _Counter(testtools.StreamResult):
 
 
 def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--extra-failed', type=int, default=0)
+    args = parser.parse_args()
     counter = _Counter()
     stream = subunit.ByteStreamToStreamResult(sys.stdin.buffer,
                                               non_subunit_name='stdout')
@@ -32,6 +38,7 @@ def main():
     stream.run(counter)
     counter.stopTestRun()
     c = counter.counts
+    c['fail'] += args.extra_failed
     print('%d passed, %d failed, %d skipped' % (c['success'], c['fail'],
                                                 c['skip']))
     return 0 if (c['fail'] == 0 and c['skip'] == 0 and c['success']) else 1

@@ -5,14 +5,16 @@
 # that keeps writing to it, migrate the volume to the other backend while
 # you watch the progress bar, and check every byte.  Where libvirt and
 # QEMU cannot run, the demo migrates a volume that is not attached.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-TOP=$(pwd)
+# One line per step; what the installers print is in state/logs/.
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+. tools/lib.sh
 LIVE=1
 if ! bash tools/install.sh --with-libvirt; then
-  echo "== libvirt/QEMU could not be set up here: falling back to a volume that is not attached"
+  echo "== libvirt/QEMU could not be set up here: the demo migrates a volume that is not attached"
   LIVE=0
-  bash tools/install.sh
+  bash tools/install.sh || exit 1
 fi
 VENV=${MIGRATOR_VENV:-$TOP/.venv}
 export PATH="$VENV/bin:$PATH"
@@ -36,56 +38,58 @@ volume_copy_bps_limit = $((LIMIT_MIB * 1024 * 1024))
 migration_progress_report_interval = 1
 CONF
 
-echo "== starting migrator-all (log: $STATE/migrator.log)"
-migrator-all --config-file "$STATE/migrator.conf" &
+step "starting migrator-all on $MIGRATOR_ENDPOINT (log: $STATE/migrator.log)"
+migrator-all --config-file "$STATE/migrator.conf" 2>>"$STATE/migrator.err" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 100); do
-  migrator backend list >/dev/null 2>&1 && break
-  kill -0 $SERVER 2>/dev/null || { echo "migrator-all died:"; tail -n 30 "$STATE/migrator.log"; exit 1; }
+up=0
+for _ in $(seq 300); do
+  kill -0 $SERVER 2>/dev/null || break
+  n=$(migrator -f json backend list 2>/dev/null | python3 -c 'import json,sys; print(sum(b["state"] == "up" for b in json.load(sys.stdin)))' 2>/dev/null)
+  [ "${n:-0}" = 2 ] && { up=1; break; }
   sleep 0.2
 done
-# Wait until both backends are reported up.
-for _ in $(seq 100); do
-  [ "$(migrator -f json backend list | python3 -c 'import json,sys; print(sum(b["state"] == "up" for b in json.load(sys.stdin)))')" = 2 ] && break
-  sleep 0.2
-done
-migrator backend list
+if [ $up = 0 ]; then
+  echo "!! migrator-all did not come up"
+  show_log_tail "$STATE/migrator.log"
+  cat "$STATE/migrator.err" 2>/dev/null | tail -n 10 | sed 's/^/   | /'
+  exit 1
+fi
 
 if [ "$LIVE" = 1 ]; then
   has_compute() { case "$(migrator service list 2>/dev/null)" in *migrator-compute*) return 0;; esac; return 1; }
-  for _ in $(seq 50); do
+  for _ in $(seq 100); do
     has_compute && break
     sleep 0.2
   done
   if has_compute; then
-    echo "== live migration of a volume attached to a running guest"
+    step "live migration of a volume attached to a running guest"
     MIGRATOR_DEMO_SIZE_MIB=$SIZE_MIB python3 tools/demo_live.py
-    exit $?
+    rc=$?
+    [ $rc = 3 ] || exit $rc
+    echo "== falling back to a volume that is not attached"
+  else
+    echo "== no compute agent came up (see $STATE/migrator.log): falling back to a volume that is not attached"
   fi
-  echo "== no compute agent came up (see $STATE/migrator.log): falling back to a volume that is not attached"
 fi
 
-echo "== creating a ${SIZE_MIB} MiB volume on backend file1"
+step "creating a ${SIZE_MIB} MiB volume on backend file1"
 VOL=$(migrator -f json volume create --size ${SIZE_MIB}M --backend file1 --name demo --wait \
-      | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])') || exit 1
 path_of() {
   migrator -f json volume show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["location"]["data"]["path"])'
 }
 SRC=$(path_of "$VOL")
-echo "== writing known data into it (holes at both ends, random data between)"
+step "writing known data into volume $VOL (holes at both ends, random data between)"
 dd if=/dev/urandom of="$SRC" bs=1M seek=8 count=$((SIZE_MIB - 16)) conv=notrunc,fsync status=none
 BEFORE=$(sha256sum < "$SRC" | cut -d' ' -f1)
-migrator volume show "$VOL"
 
-echo "== migrating volume $VOL to backend file2"
-migrator migrate "$VOL" file2 --wait
+step "migrating volume $VOL to backend file2"
+migrator migrate "$VOL" file2 --wait || exit 1
 
-migrator volume show "$VOL"
 DST=$(path_of "$VOL")
 AFTER=$(sha256sum < "$DST" | cut -d' ' -f1)
-echo "== data check: source sha256 $BEFORE"
-echo "               destination sha256 $AFTER ($DST)"
+step "data check: source sha256 $BEFORE, destination sha256 $AFTER ($DST)"
 if [ "$BEFORE" != "$AFTER" ]; then
   echo "DATA CHECK FAILED"; exit 1
 fi

@@ -18,11 +18,12 @@ import uuid
 
 import libvirt
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-from tests.integration import fixtures_libvirt as lv  # noqa: E402
+from migrator_testing import guests as lv
 
 MiB = 1024 * 1024
+#: Exit status when no guest can run here: demo.sh then shows the
+#: migration of a volume that is not attached.
+NO_GUEST = 3
 
 
 def cli(*args, capture=True):
@@ -38,13 +39,21 @@ def main():
     size_mib = int(os.environ.get('MIGRATOR_DEMO_SIZE_MIB', 320))
     host = cli('service', 'list')
     host = [s['host'] for s in host if s['binary'] == 'migrator-compute'][0]
-    conn = libvirt.open(lv.URI)
+    conn = lv.open_connection()
     instance = str(uuid.uuid4())
     name = 'migrator-demo-%s' % instance[:8]
-    dom = conn.defineXML(lv.domain_xml(name, instance))
     try:
-        dom.create()
-        print('== a running QEMU guest: %s (%s)' % (name, instance))
+        dom = lv.create_domain(conn, name, instance)
+    except libvirt.libvirtError as e:
+        print('== no QEMU guest can run here (%s)'
+              % str(e).splitlines()[0])
+        conn.close()
+        return NO_GUEST
+    try:
+        problem = lv.kvm_problem(conn)
+        print('== a running QEMU guest: %s (%s)' % (
+            name, 'KVM' if problem is None
+            else 'TCG, no KVM: %s' % problem))
         vol = cli('volume', 'create', '--size', '%dM' % size_mib,
                   '--backend', 'file1', '--name', 'live-demo', '--wait')
         src = vol['location']['data']['path']

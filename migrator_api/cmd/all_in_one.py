@@ -13,6 +13,7 @@ from oslo_log import log as logging
 
 from migrator_api.cmd import runner
 from migrator_api.common import config
+from migrator_api.common import service
 from migrator_api.conf import backend as backend_conf
 
 LOG = logging.getLogger(__name__)
@@ -37,16 +38,17 @@ def _register_embedded_backends(conf):
 
 
 def main(argv=None):
+    stop = service.StopSignal()
     conf = config.CONF
     config.register_library_opts(conf)
     _register_embedded_backends(conf)
     conf = config.parse_args(sys.argv[1:] if argv is None else argv,
                              defaults=EMBEDDED_DEFAULTS)
     os.makedirs(conf.state_path, exist_ok=True)
-    services = runner.Runner(conf)
+    services = runner.Runner(conf, stop)
     services.start_api_side(sync_db=True)
     services.start_volume()
     services.start_compute()
     LOG.info('migrator embedded default running (state in %s)',
              conf.state_path)
-    services.run_until_signalled()
+    return services.run_until_signalled()

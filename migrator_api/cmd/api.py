@@ -6,12 +6,14 @@ from oslo_log import log as logging
 
 from migrator_api.cmd import runner
 from migrator_api.common import config
+from migrator_api.common import service
 
 LOG = logging.getLogger(__name__)
 
 
 def main(argv=None):
+    stop = service.StopSignal()
     conf = config.parse_args(sys.argv[1:] if argv is None else argv)
-    services = runner.Runner(conf)
+    services = runner.Runner(conf, stop)
     services.start_api_side()
-    services.run_until_signalled()
+    return services.run_until_signalled()

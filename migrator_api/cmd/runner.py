@@ -1,13 +1,9 @@
 """Starting the API, the conductor and the agents inside one process."""
 
-import signal
-import threading
-
 from oslo_log import log as logging
 
 from migrator_api.common import rpc
 from migrator_api.common import service
-from migrator_api.common import states
 from migrator_api.common import threads
 
 LOG = logging.getLogger(__name__)
@@ -15,11 +11,11 @@ LOG = logging.getLogger(__name__)
 
 class Runner:
 
-    def __init__(self, conf):
+    def __init__(self, conf, stop_signal):
         self.conf = conf
         self.services = []
         self.httpd = None
-        self._stopped = threading.Event()
+        self._stop_signal = stop_signal
         rpc.init(conf)
 
     def start_api_side(self, sync_db=False):
@@ -90,15 +86,11 @@ class Runner:
                 LOG.exception('Stopping %s failed', svc.topic)
         self.services = []
         rpc.cleanup()
-        self._stopped.set()
 
     def run_until_signalled(self):
-        def _handler(signum, frame):
-            self._stopped.set()
-        signal.signal(signal.SIGTERM, _handler)
-        signal.signal(signal.SIGINT, _handler)
-        while not self._stopped.wait(1):
-            pass
+        """Serve until SIGTERM or SIGINT (also one that came during the
+        start), then stop everything; exit status 0."""
+        self._stop_signal.wait()
         LOG.info('Stopping')
         self.stop()
-        return states.M_SUCCESS
+        return 0

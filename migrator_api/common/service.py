@@ -5,6 +5,7 @@ heartbeat (``manager.report_state()``) every ``report_interval``
 seconds from a thread of its own.
 """
 
+import signal
 import threading
 
 from oslo_log import log as logging
@@ -61,18 +62,28 @@ class Service:
         if self._reporter is not None:
             self._reporter.join(timeout=5)
 
-    def wait_forever(self):
-        """Block until SIGTERM/SIGINT, then stop."""
-        stop = threading.Event()
-        import signal
 
-        def _handler(signum, frame):
-            stop.set()
-        signal.signal(signal.SIGTERM, _handler)
-        signal.signal(signal.SIGINT, _handler)
-        while not stop.wait(1):
+class StopSignal:
+    """SIGTERM and SIGINT, noted from the moment this is made.
+
+    Made first thing in a command's main thread, so that a signal that
+    arrives while the services are still starting is not lost (nor
+    kills the process with the default action): ``wait()`` returns at
+    once and the command stops cleanly.
+    """
+
+    def __init__(self):
+        self.event = threading.Event()
+        signal.signal(signal.SIGTERM, self._handler)
+        signal.signal(signal.SIGINT, self._handler)
+
+    def _handler(self, signum, frame):
+        self.event.set()
+
+    def wait(self):
+        # Wake up every second: signal handlers run between waits.
+        while not self.event.wait(1):
             pass
-        self.stop()
 
 
 def run_agent(prog, topic, make_manager, argv):
@@ -80,6 +91,7 @@ def run_agent(prog, topic, make_manager, argv):
     manager on ``topic`` as ``[DEFAULT] host`` with heartbeats every
     ``[volume] report_interval`` seconds until SIGTERM."""
     from migrator_api.common import config
+    stop = StopSignal()
     conf = config.parse_args(argv, prog=prog)
     rpc.init(conf)
     server = Service(topic, conf.host, make_manager(conf.host, conf),
@@ -89,6 +101,7 @@ def run_agent(prog, topic, make_manager, argv):
     except Exception:
         LOG.exception('%s cannot start', prog)
         return 1
-    server.wait_forever()
+    stop.wait()
+    server.stop()
     rpc.cleanup()
     return 0

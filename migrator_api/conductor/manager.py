@@ -1,7 +1,7 @@
 """The conductor's RPC endpoint: thin, each call delegates to a flow."""
 
-import oslo_messaging as messaging
 from oslo_log import log as logging
+import oslo_messaging as messaging
 
 from migrator_api.common import states
 from migrator_api.common import threads

@@ -6,8 +6,8 @@ which the fake transport accepts without blocking.
 
 import datetime
 
-from oslo_messaging import conffixture
 import oslo_messaging as messaging
+from oslo_messaging import conffixture
 import webtest
 
 from migrator_api.api import app

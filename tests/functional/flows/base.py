@@ -5,6 +5,7 @@ import subprocess
 
 from migrator_api.common import states
 from migrator_api.db import api as db_api
+from migrator_testing import hosts
 from tests import base
 from tests.functional import fixtures as sysfix
 
@@ -131,9 +132,7 @@ def make_loop_devices(test, count, size):
         backing = os.path.join(test.state_path, 'loop%d.img' % i)
         with open(backing, 'wb') as f:
             f.truncate(size)
-        dev = subprocess.run(['losetup', '-f', '--show', backing],
-                             check=True, capture_output=True,
-                             text=True).stdout.strip()
-        test.addCleanup(base.detach_loop, dev, backing)
+        dev = hosts.attach_loop(backing)
+        test.addCleanup(hosts.detach_loop, dev, backing)
         devices.append(dev)
     return devices

@@ -8,8 +8,8 @@ import os
 import threading
 import uuid as uuid_mod
 
-from tests.integration.compute_service import base
 from tests.integration.compute import test_recovery
+from tests.integration.compute_service import base
 
 HOST = base.HOST
 B, A = test_recovery.B, test_recovery.A

@@ -2,8 +2,8 @@
 compute agent with real libvirtd and QEMU guests, in one process."""
 
 from migrator_api.db import api as db_api
-from tests.functional.flows import base as flow_base
 from tests.functional import fixtures as sysfix
+from tests.functional.flows import base as flow_base
 from tests.integration import fixtures_libvirt as lv
 
 MiB = flow_base.MiB

@@ -111,8 +111,8 @@ class TestLiveMigration(base.InUseTestCase):
         self.assertEqual('success', final['status'], final)
         self.assertEqual('in-use', self.get_volume(vol['id'])['status'])
         self.settle(instance)
-        self.assert_same_bytes(bytes(model), self.path_of(
-                             self.get_volume(vol['id'])))
+        self.assert_same_bytes(bytes(model),
+                               self.path_of(self.get_volume(vol['id'])))
 
 
 class TestStoppedGuest(base.InUseTestCase):

@@ -4,7 +4,6 @@ fake transport with the in-memory notification driver."""
 
 import os
 import random
-import subprocess
 import uuid
 
 import fixtures
@@ -13,6 +12,7 @@ from oslo_messaging.notify import _impl_test
 
 from migrator_api.common import rpc
 from migrator_api.conf import backend as backend_conf
+from migrator_testing import hosts
 from tests import base
 
 MiB = 1024 * 1024
@@ -40,10 +40,8 @@ class LoopDevice(fixtures.Fixture):
                         [:self.size])
             else:
                 f.truncate(self.size)
-        out = subprocess.run(['losetup', '-f', '--show', self.backing],
-                             check=True, capture_output=True, text=True)
-        self.path = out.stdout.strip()
-        self.addCleanup(base.detach_loop, self.path, self.backing)
+        self.path = hosts.attach_loop(self.backing)
+        self.addCleanup(hosts.detach_loop, self.path, self.backing)
 
 
 class MessagingFixture(fixtures.Fixture):

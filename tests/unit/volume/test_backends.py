@@ -3,9 +3,9 @@ import os
 
 from migrator_api.common import exception
 from migrator_volume import backends
-from migrator_volume import fsutils
 from migrator_volume.backends import block
 from migrator_volume.backends import file
+from migrator_volume import fsutils
 from tests.unit.volume import base
 
 MiB = base.MiB

@@ -1,0 +1,75 @@
+"""libvirtd and loop devices of the machine the tests run on."""
+
+import os
+import signal
+import subprocess
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+START_LIBVIRT = os.path.join(REPO, 'tools', 'start-libvirt.sh')
+
+
+def pids_of(name):
+    """Pids of the live (not zombie) processes whose command is ``name``."""
+    pids = []
+    for entry in os.listdir('/proc'):
+        if not entry.isdigit():
+            continue
+        try:
+            with open('/proc/%s/comm' % entry) as f:
+                if f.read().strip() != name:
+                    continue
+            with open('/proc/%s/stat' % entry) as f:
+                if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
+                    continue
+        except (OSError, IndexError):
+            continue
+        pids.append(int(entry))
+    return pids
+
+
+def libvirtd_pid():
+    pids = pids_of('libvirtd')
+    return pids[0] if pids else None
+
+
+def start_libvirt():
+    """Make virtlogd and libvirtd run and answer (tools/start-libvirt.sh:
+    the daemons inherit none of this process's descriptors)."""
+    subprocess.run(['bash', START_LIBVIRT], check=True,
+                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def restart_libvirtd(sig=signal.SIGKILL):
+    """Kill libvirtd (SIGKILL by default: a crash) and start it again;
+    returns once it answers.  Running domains survive."""
+    pid = libvirtd_pid()
+    if pid:
+        os.kill(pid, sig)
+        deadline = time.monotonic() + 30
+        while pid in pids_of('libvirtd'):
+            if time.monotonic() > deadline:
+                raise RuntimeError('libvirtd %d did not exit' % pid)
+            time.sleep(0.05)
+    start_libvirt()
+
+
+def attach_loop(path):
+    """A loop device over ``path``; returns its device path."""
+    return subprocess.run(['losetup', '-f', '--show', path], check=True,
+                          stdout=subprocess.PIPE, text=True).stdout.strip()
+
+
+def detach_loop(device, backing_file):
+    """Detach a loop device, but only while it is still ours: a device
+    detached earlier may since back another test's file."""
+    name = os.path.basename(device)
+    try:
+        with open('/sys/block/%s/loop/backing_file' % name) as f:
+            current = f.read().strip()
+    except OSError:
+        return  # not attached any more
+    if os.path.realpath(current) == os.path.realpath(backing_file):
+        subprocess.run(['losetup', '-d', device], check=False,
+                       stderr=subprocess.DEVNULL)
