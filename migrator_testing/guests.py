@@ -102,6 +102,19 @@ def domain_xml(name, uuid, kind='kvm', boot_disk=None):
 </domain>""" % (kind, name, uuid, disk)
 
 
+def write_halting_boot_disk(path):
+    """A 1 MiB raw boot disk (for ``boot_disk``) whose boot sector halts
+    the vCPU for good (``cli; hlt; jmp $-1``): once the firmware has
+    booted it, the guest's vCPU burns no CPU."""
+    with open(path, 'wb') as f:
+        mbr = bytearray(512)
+        mbr[0:4] = b'\xfa\xf4\xeb\xfd'
+        mbr[510:512] = b'\x55\xaa'
+        f.write(mbr)
+        f.truncate(MiB)
+    return path
+
+
 def _make(conn, xml, persistent, start):
     if not persistent:
         return conn.createXML(xml, 0)
@@ -205,16 +218,32 @@ def read_image(path, fmt=None):
 
 class GuestWriter(threading.Thread):
     """Writes known patterns into a running guest's disk in a loop and
-    keeps the expected image (``model``) up to date with every write."""
+    keeps the expected image (``model``) up to date with every write.
 
-    def __init__(self, name, target, model, seed=0, max_len=64 * 1024):
+    Every write is recorded (``writes``: offset, length, pattern, in
+    order) with its round trip (``times``: perf_counter before and after
+    the HMP call).  Writes are ``min_len`` to ``max_len`` bytes long
+    (``min_len`` defaults to ``grain``) at ``grain``-aligned offsets.
+    Without a ``model`` the disk's ``size`` must be given; ``dev``: the
+    device id to write to (otherwise looked up before each write);
+    ``interval`` 0: as fast as it can, otherwise one write per
+    ``interval`` seconds (a light probe)."""
+
+    def __init__(self, name, target, model=None, seed=0, max_len=64 * 1024,
+                 min_len=None, grain=512, size=None, dev=None, interval=0.0):
         super().__init__(daemon=True, name='writer-%s' % target)
         self.name_, self.target, self.model = name, target, model
+        self.size = len(model) if model is not None else size
         self.rng = random.Random(seed)
+        self.grain = grain
+        self.min_len = grain if min_len is None else min_len
         self.max_len = max_len
+        self.dev = dev
+        self.interval = interval
         self.count = 0
         self.error = None
         self.writes = []
+        self.times = []
         #: optional callable naming the current phase of the flow under
         #: test; ``phases`` counts the writes made in each.
         self.phase_fn = None
@@ -223,25 +252,37 @@ class GuestWriter(threading.Thread):
         self._cond = threading.Condition()
 
     def write_one(self, dom, dev):
-        size = len(self.model)
-        length = self.rng.randrange(1, self.max_len // 512 + 1) * 512
-        offset = self.rng.randrange(0, (size - length) // 512 + 1) * 512
+        grain = self.grain
+        length = self.rng.randrange(self.min_len // grain,
+                                    self.max_len // grain + 1) * grain
+        offset = self.rng.randrange(
+            0, (self.size - length) // grain + 1) * grain
         pattern = self.rng.randrange(1, 256)
         phase = self.phase_fn() if self.phase_fn else None
+        t0 = time.perf_counter()
         guest_write(dom, self.target, offset, length, pattern, dev=dev)
-        self.model[offset:offset + length] = bytes([pattern]) * length
+        t1 = time.perf_counter()
+        if self.model is not None:
+            self.model[offset:offset + length] = bytes([pattern]) * length
         self.writes.append((offset, length, pattern))
+        self.times.append((t0, t1))
         self.phases[phase] += 1
         with self._cond:
             self.count += 1
             self._cond.notify_all()
+        return t1
 
     def run(self):
         conn = open_connection()
         try:
             dom = conn.lookupByName(self.name_)
+            due = time.perf_counter()
             while not self._halt.is_set():
-                self.write_one(dom, device_id(dom, self.target))
+                t1 = self.write_one(
+                    dom, self.dev or device_id(dom, self.target))
+                if self.interval:
+                    due = max(due + self.interval, t1)
+                    self._halt.wait(max(0.0, due - time.perf_counter()))
         except Exception as e:
             self.error = e
             with self._cond:
@@ -263,8 +304,22 @@ class GuestWriter(threading.Thread):
         if self.error is not None:
             raise self.error
 
-    def stop(self):
+    def halt(self):
+        """Ask the loop to stop, without waiting for it."""
         self._halt.set()
-        self.join(60)
+
+    def stop(self, timeout=60):
+        self.halt()
+        self.join(timeout)
         if self.error is not None:
             raise self.error
+
+    def latencies(self, lo=None, hi=None):
+        """Round trips of the writes that started in [lo, hi)."""
+        return [t1 - t0 for t0, t1 in self.times
+                if (lo is None or t0 >= lo) and (hi is None or t0 < hi)]
+
+    def written_bytes(self, lo, hi):
+        """Bytes of the writes that started in [lo, hi)."""
+        return sum(w[1] for w, (t0, _t1) in zip(self.writes, self.times)
+                   if lo <= t0 < hi)

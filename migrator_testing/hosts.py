@@ -7,6 +7,9 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 START_LIBVIRT = os.path.join(REPO, 'tools', 'start-libvirt.sh')
+#: Whoever uses libvirtd holds this lock shared, whoever restarts it
+#: holds it exclusively (the integration tests and the live benchmark).
+HOST_LOCK = '/tmp/migrator-tests-libvirtd.lock'
 
 
 def pids_of(name):
@@ -55,10 +58,14 @@ def restart_libvirtd(sig=signal.SIGKILL):
     start_libvirt()
 
 
-def attach_loop(path):
-    """A loop device over ``path``; returns its device path."""
-    return subprocess.run(['losetup', '-f', '--show', path], check=True,
-                          stdout=subprocess.PIPE, text=True).stdout.strip()
+def attach_loop(path, direct_io=False):
+    """A loop device over ``path``; returns its device path.
+    ``direct_io``: the device reads and writes its file with O_DIRECT
+    (it behaves as a disk, without a second page cache)."""
+    cmd = ['losetup', '-f', '--show'] + (
+        ['--direct-io=on'] if direct_io else []) + [path]
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
 
 
 def detach_loop(device, backing_file):
