@@ -30,7 +30,7 @@ _SUFFIX = '.json'
 
 # The steps of a migration.  A record's ``migration['step']`` names the
 # step about to be taken; the part before ':' is its phase.
-#   start:overlay, start:snapshot          -> frozen          (running)
+#   start:overlay, start:lock, start:snapshot -> frozen       (running)
 #   offline:lock                           -> offline:locked  (shut off)
 #   complete:overlay2, complete:copy, complete:pivot -> switched
 #   complete:cold-lock, complete:cold-rebase         -> switched
@@ -54,6 +54,19 @@ def _check_id(attachment_id):
     return attachment_id
 
 
+_DIR_LOCKS = {}
+_DIR_GUARD = threading.Lock()
+
+
+def _dir_lock(path):
+    """One lock per journal directory for the whole process: every
+    Journal on it (tests run several drivers at once) writes and cleans
+    up under the same lock."""
+    with _DIR_GUARD:
+        return _DIR_LOCKS.setdefault(os.path.realpath(path),
+                                     threading.Lock())
+
+
 def _fsync_dir(path):
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -69,7 +82,7 @@ class Journal(object):
         self.path = path
         self.key = key
         os.makedirs(path, mode=0o700, exist_ok=True)
-        self._lock = threading.Lock()
+        self._lock = _dir_lock(path)
 
     def _file(self, attachment_id):
         return os.path.join(self.path, _check_id(attachment_id) + _SUFFIX)
@@ -113,7 +126,13 @@ class Journal(object):
     def records(self):
         """Every record, oldest first.  Stray temporary files of an
         interrupted write are removed: the rename never happened, so
-        the previous version of the record is still the valid one."""
+        the previous version of the record is still the valid one.  (Under
+        the lock: the temporary file of a write in progress in another
+        thread is no stray.)"""
+        with self._lock:
+            return self._records()
+
+    def _records(self):
         out = []
         for name in sorted(os.listdir(self.path)):
             full = os.path.join(self.path, name)

@@ -1,10 +1,22 @@
 """The volume worker's RPC endpoint (see migrator_volume.rpcapi).
 
 Thin: the backends do the storage work, copy.job.CopyJob runs copies.
-Copies live in memory only: after a restart the worker knows none
-(get_copy_status answers None) and the conductor starts them again.
+Running copies live in memory, and each in the copy journal under
+``[DEFAULT] state_path`` (copy.journal) until its end was reported.  A
+worker that starts reports at once the copies a previous run lost (it
+died, or could not report their end), so that the conductor rolls them
+back (or carries on with a copy that ended) without waiting for
+``[conductor] copy_report_timeout``; get_copy_status then tells what
+became of them.
+
+The conductor records a backend's capacity (get_backend_stats) after
+each create and delete it asks; the heartbeat leaves out a backend
+while one runs, so that it never records the capacity from before the
+change after the conductor recorded the one from after.
 """
 
+import collections
+import contextlib
 import threading
 import time
 
@@ -18,6 +30,7 @@ from migrator_api.common import states
 from migrator_api.conductor import rpcapi as conductor_rpcapi
 from migrator_volume import backends as mbackends
 from migrator_volume.copy import job as copy_job
+from migrator_volume.copy import journal as copy_journal
 from migrator_volume import notifications
 
 LOG = logging.getLogger(__name__)
@@ -26,10 +39,12 @@ LOG = logging.getLogger(__name__)
 FINISHED_COPY_TTL = 3600
 #: Seconds cancel_copy waits for the copy to stop writing.
 CANCEL_WAIT = 30
+#: The end of a copy that a previous run of the worker left running.
+INTERRUPTED = 'the volume worker restarted; the copy was interrupted'
 
 
 class VolumeManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host=None, conf=None, backends=None):
         """:param backends: {name: driver}; loaded from the
@@ -41,6 +56,12 @@ class VolumeManager:
         self._jobs_lock = threading.Lock()
         self._conductor = None
         self._notifier = None
+        self.journal = copy_journal.CopyJournal(self.conf.state_path)
+        # Copies a previous run lost: status, and entries to report.
+        self._lost = {}
+        self._unreported = {}
+        self._changing = collections.Counter()
+        self._stats_lock = threading.Lock()
 
     @property
     def conductor(self):
@@ -59,29 +80,76 @@ class VolumeManager:
             self.backends = mbackends.load_backends(self.conf)
         LOG.info('Volume worker %s serves backends: %s', self.host,
                  ', '.join(sorted(self.backends)) or 'none')
+        for entry in self.journal.entries():
+            end = _lost_end(entry)
+            self._lost[entry['migration_id']] = end
+            self._unreported[entry['migration_id']] = end
+        self._report_lost_copies()
+
+    def _report_lost_copies(self):
+        """Tell the conductor how the copies of a previous run ended;
+        what cannot be told now is told at the next heartbeat."""
+        ctxt = context.get_admin_context()
+        for migration_id, end in sorted(self._unreported.items()):
+            LOG.warning('Copy %s was left %s by the previous run of this '
+                        'worker: reporting it (%s)', migration_id,
+                        end['state'], end['error'] or 'done')
+            try:
+                self.conductor.copy_finished(
+                    ctxt, migration_id, end['bytes_done'],
+                    end['bytes_total'], error=end['error'])
+            except Exception:
+                LOG.exception('Cannot report the end of copy %s',
+                              migration_id)
+                continue
+            del self._unreported[migration_id]
+            self.journal.remove(migration_id)
 
     def cleanup_host(self):
         """Stop the running copies (on service stop)."""
         with self._jobs_lock:
             running = [j for j in self._jobs.values() if j.running]
         for job in running:
-            job.cancel()
+            job.cancel(stopping=True)
         for job in running:
             job.wait(CANCEL_WAIT)
 
     def report_state(self):
-        stats = []
-        for name, driver in sorted(self.backends.items()):
-            try:
-                stats.append(driver.get_stats())
-            except Exception:
-                LOG.exception('Cannot read the stats of backend %s', name)
-        self.conductor.report_state(context.get_admin_context(), self.host,
-                                    states.BINARY_VOLUME, backends=stats)
+        if self._unreported:
+            self._report_lost_copies()
+        with self._stats_lock:
+            stats = []
+            for name, driver in sorted(self.backends.items()):
+                if self._changing[name]:
+                    continue    # recorded by the conductor once done
+                try:
+                    stats.append(driver.get_stats())
+                except Exception:
+                    LOG.exception('Cannot read the stats of backend %s',
+                                  name)
+            # Sent before any create or delete starts on these backends.
+            self.conductor.report_state(context.get_admin_context(),
+                                        self.host, states.BINARY_VOLUME,
+                                        backends=stats)
+
+    @contextlib.contextmanager
+    def _changing_capacity(self, backend):
+        with self._stats_lock:
+            self._changing[backend] += 1
+        try:
+            yield
+        finally:
+            with self._stats_lock:
+                self._changing[backend] -= 1
+
+    def get_backend_stats(self, ctxt, backend):
+        """(1.1) What the heartbeat reports of ``backend``, read now."""
+        return mbackends.get_backend(self.backends, backend).get_stats()
 
     def create_volume(self, ctxt, backend, volume_id, size):
         driver = mbackends.get_backend(self.backends, backend)
-        return driver.create_volume(volume_id, size)
+        with self._changing_capacity(backend):
+            return driver.create_volume(volume_id, size)
 
     def delete_volume(self, ctxt, backend, volume_id, location):
         driver = mbackends.get_backend(self.backends, backend)
@@ -91,7 +159,8 @@ class VolumeManager:
                     raise exception.Conflict(
                         reason='volume %s is being copied by migration %s'
                                % (volume_id, job.migration_id))
-        driver.delete_volume(volume_id, location)
+        with self._changing_capacity(backend):
+            driver.delete_volume(volume_id, location)
 
     def copy_volume(self, ctxt, migration_id, volume_id, src_location,
                     dst_backend, dst_location, size):
@@ -104,7 +173,7 @@ class VolumeManager:
             job = copy_job.CopyJob(
                 ctxt, self.conf, self.backends, self.conductor,
                 self.notifier, migration_id, volume_id, src_location,
-                dst_backend, dst_location, size)
+                dst_backend, dst_location, size, journal=self.journal)
             self._jobs[migration_id] = job
         job.start()
 
@@ -129,4 +198,20 @@ class VolumeManager:
     def get_copy_status(self, ctxt, migration_id):
         with self._jobs_lock:
             job = self._jobs.get(migration_id)
-        return None if job is None else job.status()
+        if job is not None:
+            return job.status()
+        lost = self._lost.get(migration_id)
+        return None if lost is None else dict(lost)
+
+
+def _lost_end(entry):
+    """The end of a copy found in the journal, as get_copy_status
+    tells it: the end it recorded, or interrupted if it had none."""
+    state = entry.get('state')
+    if state in (copy_job.DONE, copy_job.ERROR, copy_job.CANCELLED):
+        error = None if state == copy_job.DONE else (
+            entry.get('error') or 'copy %s' % state)
+    else:
+        state, error = copy_job.ERROR, INTERRUPTED
+    return {'state': state, 'bytes_done': entry.get('bytes_done') or 0,
+            'bytes_total': entry.get('size') or 0, 'error': error}

@@ -10,6 +10,7 @@ shape, never a bare path::
 Versions:
   1.0 - create_volume, delete_volume, copy_volume, cancel_copy,
         get_copy_status
+  1.1 - get_backend_stats
 """
 
 from migrator_api.common import rpc
@@ -18,17 +19,17 @@ from migrator_api.common import rpcapi_base
 
 class VolumeAPI(rpcapi_base.RPCAPI):
     TOPIC = rpc.VOLUME_TOPIC
-    RPC_API_VERSION = '1.0'
+    RPC_API_VERSION = '1.1'
 
     def create_volume(self, ctxt, host, backend, volume_id, size):
         """Create a raw volume of size bytes; return its location."""
-        return self.prepare(server=host).call(
+        return self.prepare(server=host, version='1.0').call(
             ctxt, 'create_volume', backend=backend, volume_id=volume_id,
             size=size)
 
     def delete_volume(self, ctxt, host, backend, volume_id, location):
         """Delete a volume; deleting one already gone succeeds."""
-        return self.prepare(server=host).call(
+        return self.prepare(server=host, version='1.0').call(
             ctxt, 'delete_volume', backend=backend, volume_id=volume_id,
             location=location)
 
@@ -40,15 +41,21 @@ class VolumeAPI(rpcapi_base.RPCAPI):
         migration_progress_report_interval seconds and the end with
         ConductorAPI.copy_finished.
         """
-        self.prepare(server=host).cast(
+        self.prepare(server=host, version='1.0').cast(
             ctxt, 'copy_volume', migration_id=migration_id,
             volume_id=volume_id, src_location=src_location,
             dst_backend=dst_backend, dst_location=dst_location, size=size)
 
     def cancel_copy(self, ctxt, host, migration_id):
         """Stop the copy of a migration; True if one was running."""
-        return self.prepare(server=host).call(
+        return self.prepare(server=host, version='1.0').call(
             ctxt, 'cancel_copy', migration_id=migration_id)
+
+    def get_backend_stats(self, ctxt, host, backend):
+        """The backend's stats as its heartbeat reports them (see
+        ConductorAPI.report_state), read now."""
+        return self.prepare(server=host, version='1.1').call(
+            ctxt, 'get_backend_stats', backend=backend)
 
     def get_copy_status(self, ctxt, host, migration_id):
         """None if the worker knows no such copy, else a dict.
@@ -56,5 +63,5 @@ class VolumeAPI(rpcapi_base.RPCAPI):
         {"state": "running"|"done"|"error"|"cancelled",
          "bytes_done": int, "bytes_total": int, "error": str|None}
         """
-        return self.prepare(server=host).call(
+        return self.prepare(server=host, version='1.0').call(
             ctxt, 'get_copy_status', migration_id=migration_id)

@@ -11,9 +11,10 @@ cd "$TOP"
 VENV=${MIGRATOR_VENV:-$TOP/.venv}
 
 # Every command the scripts and the tests call: procps (pgrep, pkill),
-# util-linux (losetup, blockdev, flock), qemu-utils (qemu-img).
+# util-linux (losetup, blockdev, flock), qemu-utils (qemu-img), uwsgi
+# (migrator-api as deployed).
 apt_install python3 python3-venv python3-dev gcc git util-linux mount \
-  coreutils procps qemu-utils || exit 1
+  coreutils procps qemu-utils uwsgi-core uwsgi-plugin-python3 || exit 1
 
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating virtualenv $VENV"

@@ -3,6 +3,8 @@
 From the outside in::
 
     RequestId        X-OpenStack-Request-Id on every response
+    RequestGuard     path, query, size, type and arrival of the body
+                     checked before anything reads it (guard.py)
     AuthProtocol     keystonemiddleware, when [api] auth_strategy=keystone
     FaultWrapper     anything escaping pecan becomes an API-SIG 500
     pecan            ContextHook -> routing -> handler; ErrorHook renders
@@ -16,6 +18,7 @@ import pecan
 
 from migrator_api.api.controllers import root
 from migrator_api.api import errors
+from migrator_api.api import guard
 from migrator_api.api import hooks
 from migrator_api import policy
 
@@ -30,12 +33,14 @@ def build_pecan_app(conf):
     )
 
 
-def setup_app(conf=None, authenticate=True):
+def setup_app(conf=None, authenticate=True, slots=None):
     """The API application configured by ``conf`` (default: cfg.CONF).
 
     ``authenticate=False`` leaves keystonemiddleware out even with
     ``auth_strategy = keystone``: the identity headers it would set are
     then trusted as sent (only for tests of the policy defaults).
+    ``slots``: a semaphore bounding the requests handled at once (the
+    built-in server; see guard.RequestGuard).
     """
     conf = conf or cfg.CONF
     policy.init(conf)
@@ -45,4 +50,6 @@ def setup_app(conf=None, authenticate=True):
         # 401) so that version discovery stays public.
         app = auth_token.AuthProtocol(app, {'oslo_config_config': conf,
                                             'delay_auth_decision': True})
+    app = guard.RequestGuard(app, conf.api.max_request_body_size,
+                             conf.api.request_body_timeout, slots=slots)
     return request_id.RequestId(app)

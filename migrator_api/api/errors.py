@@ -29,7 +29,9 @@ HTTP_CODES = {
     404: 'migrator.not_found',
     405: 'migrator.method_not_allowed',
     406: 'migrator.not_acceptable',
+    408: 'migrator.request_timeout',
     409: 'migrator.conflict',
+    411: 'migrator.length_required',
     413: 'migrator.request_too_large',
     415: 'migrator.unsupported_media_type',
 }
@@ -56,6 +58,9 @@ def error_response(environ, status, code, title, detail, headers=None):
 def _http_detail(exc, environ):
     if exc.status_int == 404 and not exc.detail:
         return 'No resource at %s.' % environ.get('PATH_INFO', '/')
+    if exc.status_int == 406:
+        return ('This API answers only application/json; the request '
+                'accepts %s.' % (environ.get('HTTP_ACCEPT') or '-')[:80])
     if exc.status_int == 405:
         allowed = exc.headers.get('Allow') or ''
         return 'Method %s is not allowed on %s%s.' % (

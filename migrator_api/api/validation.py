@@ -1,15 +1,16 @@
 """jsonschema validation of request bodies and query strings.
 
 Every failure is a 400 whose detail names the offending field or
-parameter (415 for a body that is not JSON, 413 for an oversized one).
+parameter (415 for a body that is not JSON).  The size and arrival of
+the body were checked before (guard.RequestGuard).  Strings must be
+text every database stores: no lone UTF-16 surrogates, no NUL.
 """
-
-import json
 
 import jsonschema
 from jsonschema import validators
 import webob.exc
 
+from migrator_api.api import guard
 from migrator_api.common import exception
 
 # JSON integers only: 1024.0 and true are not sizes.
@@ -20,9 +21,6 @@ _TYPE_CHECKER = validators.Draft202012Validator.TYPE_CHECKER.redefine(
 _Validator = validators.extend(validators.Draft202012Validator,
                                type_checker=_TYPE_CHECKER)
 _FORMATS = jsonschema.FormatChecker(['uuid'])
-
-# Every request body of this API is a few hundred bytes.
-MAX_BODY_BYTES = 64 * 1024
 
 TRUE_VALUES = ('true', 'True', '1')
 
@@ -37,15 +35,41 @@ def _validate(schema, document):
     return error
 
 
+def _bad_text(value):
+    """Why a string cannot be stored as text, or None."""
+    if '\x00' in value:
+        return 'holds a NUL character'
+    try:
+        value.encode('utf-8')
+    except UnicodeEncodeError:
+        return 'holds a lone UTF-16 surrogate (not valid Unicode)'
+    return None
+
+
+def _check_strings(document, where):
+    """Refuse strings (keys included) that are not storable text."""
+    if isinstance(document, dict):
+        items = document.items()
+    elif isinstance(document, list):
+        items = enumerate(document)
+    else:
+        items = ()
+    for key, value in items:
+        # A key may itself be what is wrong: name it escaped.
+        key_text = str(key).encode('utf-8', 'backslashreplace').decode()
+        path = '%s.%s' % (where, key_text) if where else key_text
+        for text in (key, value):
+            if isinstance(text, str) and _bad_text(text):
+                raise exception.InvalidInput(
+                    reason='field %s: %s' % (path, _bad_text(text)))
+        _check_strings(value, path)
+
+
 def body(request, schema, optional=False):
     """The JSON body of ``request``, validated against ``schema``.
 
     ``optional``: an empty body stands for ``{}``.
     """
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise webob.exc.HTTPRequestEntityTooLarge(
-            detail='The request body is larger than %d bytes.'
-            % MAX_BODY_BYTES)
     if optional and not request.body:
         return {}
     content_type = request.content_type
@@ -53,11 +77,11 @@ def body(request, schema, optional=False):
         raise webob.exc.HTTPUnsupportedMediaType(
             detail='The request body must be JSON (Content-Type: '
                    'application/json), not %s.' % content_type)
-    try:
-        document = json.loads(request.body or b'')
-    except ValueError as exc:
-        raise exception.InvalidInput(
-            reason='the request body is not valid JSON (%s)' % exc)
+    if guard.JSON_BODY in request.environ:
+        document = request.environ[guard.JSON_BODY]
+    else:
+        document = guard.parse_json(request.body or b'')
+    _check_strings(document, '')
     error = _validate(schema, document)
     if error is not None:
         field = _path(error)

@@ -1,5 +1,7 @@
 """Starting the API, the conductor and the agents inside one process."""
 
+import threading
+
 from oslo_log import log as logging
 
 from migrator_api.common import rpc
@@ -34,10 +36,12 @@ class Runner:
                 rpc.CONDUCTOR_TOPIC, self.conf.host, mgr,
                 report_interval=self.conf.volume.report_interval,
                 report=mgr.heartbeat))
-        app = api_app.setup_app(self.conf)
+        api = self.conf.api
+        app = api_app.setup_app(
+            self.conf, slots=threading.BoundedSemaphore(api.workers))
         self.httpd = wsgi_server.make_server(
-            self.conf.api.host_ip, self.conf.api.port, app,
-            self.conf.api.workers)
+            api.host_ip, api.port, app, api.max_connections,
+            api.client_socket_timeout)
         threads.spawn('wsgi-server', self.httpd.serve_forever)
         LOG.info('migrator API listening on http://%s:%s/',
                  self.conf.api.host_ip, self.httpd.server_port)

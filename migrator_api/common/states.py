@@ -59,6 +59,12 @@ PHASES = (P_QUEUED, P_CREATING_DESTINATION, P_FREEZING, P_COPYING,
           P_SWITCHING, P_FINALIZING, P_DELETING_SOURCE, P_FOLDING,
           P_ROLLING_BACK, P_DONE)
 
+# The phases a cancel is accepted in (before the point of no return).
+# Every move out of one of them also expects no cancel recorded, so that
+# of a cancel and the move, whichever is recorded second fails.
+MIGRATION_CANCELLABLE_PHASES = (P_QUEUED, P_CREATING_DESTINATION,
+                                P_FREEZING, P_COPYING)
+
 # The migration status each phase belongs to while running.
 PHASE_STATUS = {
     P_QUEUED: M_STARTING,

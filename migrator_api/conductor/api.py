@@ -110,9 +110,7 @@ def cancel_migration(ctxt, migration_id):
     if not db_api.migration_update(
             migration_id, {'cancel_requested': True},
             expected={'status': states.MIGRATION_CANCELLABLE,
-                      'phase': (states.P_QUEUED,
-                                states.P_CREATING_DESTINATION,
-                                states.P_FREEZING, states.P_COPYING)}):
+                      'phase': states.MIGRATION_CANCELLABLE_PHASES}):
         current = db_api.migration_get(migration_id)
         raise exception.InvalidMigrationStatus(
             migration_id=migration_id,
@@ -155,8 +153,10 @@ def _abort_running_migration(ctxt, volume_id, action):
         if mig.status in states.MIGRATION_CANCELLABLE:
             LOG.info('%s of volume %s aborts its migration %s',
                      action.capitalize(), volume_id, mig.id)
-            db_api.migration_update(mig.id, {'cancel_requested': True},
-                                    expected={'status': mig.status})
+            db_api.migration_update(
+                mig.id, {'cancel_requested': True},
+                expected={'status': mig.status,
+                          'phase': states.MIGRATION_CANCELLABLE_PHASES})
             rpcapi.ConductorAPI().cancel_migration(ctxt, mig.id)
         deadline = timeutils.utcnow_ts() + CONF.conductor.abort_timeout
         while timeutils.utcnow_ts() < deadline:

@@ -14,7 +14,7 @@ CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 
-def _rpc():
+def compute_rpc():
     return compute_rpcapi.ComputeAPI(timeout=CONF.conductor.rpc_call_timeout)
 
 
@@ -25,8 +25,9 @@ def attach(attachment_id):
         return
     volume = db_api.volume_get(att.volume_id)
     try:
-        info = _rpc().attach_volume(ctxt, att.host, att.instance_uuid,
-                                    att.id, volume.location)
+        info = compute_rpc().attach_volume(ctxt, att.host,
+                                           att.instance_uuid, att.id,
+                                           volume.location)
     except Exception as exc:
         LOG.exception('Attaching volume %s to instance %s failed',
                       volume.id, att.instance_uuid)
@@ -46,7 +47,8 @@ def detach(attachment_id):
     if att.status != states.A_DETACHING:
         return
     try:
-        _rpc().detach_volume(ctxt, att.host, att.instance_uuid, att.id)
+        compute_rpc().detach_volume(ctxt, att.host, att.instance_uuid,
+                                    att.id)
     except exception.AttachmentNotFound:
         pass  # the agent no longer has it: detached already
     except Exception as exc:

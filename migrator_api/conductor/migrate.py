@@ -18,6 +18,13 @@ its asynchronous fold-in.
 Once ``finalizing`` has switched the volume onto the destination (one
 transaction), the migration only goes forward.
 
+A cancel is recorded by the API (``cancel_requested``, expecting a
+cancellable phase: ``states.MIGRATION_CANCELLABLE_PHASES``); every move
+out of such a phase expects no cancel recorded.  Of the two writes,
+whichever comes second fails: a cancel coming after the move is refused
+(409); a move coming after the cancel is given up and the migration
+rolls back as cancelled (``_advance``).
+
 The copy runs on the destination backend's volume worker; its end
 arrives as a report (``copy_finished``) to whichever conductor receives
 it, which carries the machine on from there.
@@ -25,7 +32,6 @@ it, which carries the machine on from there.
 
 import threading
 
-from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -34,12 +40,11 @@ from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.common import threads
+from migrator_api.conductor import attachments
+from migrator_api.conductor import rollback
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
-from migrator_compute import rpcapi as compute_rpcapi
-from migrator_volume import rpcapi as volume_rpcapi
 
-CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
 _locks = {}
@@ -114,29 +119,31 @@ def run(migration_id):
 
 
 def _advance(mig, phase, extra=None, volume_values=None):
-    """Record the next phase; False if someone else moved it first."""
+    """Record the next phase; False if someone else moved it first.
+
+    Out of a cancellable phase the write also expects no cancel: when a
+    cancel was recorded since ``mig`` was read, it fails and _Abort
+    (cancelled) is raised, so the migration rolls back instead.
+    """
     values = {'phase': phase}
     status = states.PHASE_STATUS.get(phase)
     if status is not None:
         values['status'] = status
         volume_values = dict(volume_values or {}, migration_status=status)
     values.update(extra or {})
-    return db_api.migration_and_volume_update(
-        mig.id, values, mig.volume_id, volume_values,
-        expected={'phase': mig.phase})
+    expected = {'phase': mig.phase}
+    if mig.phase in states.MIGRATION_CANCELLABLE_PHASES:
+        expected['cancel_requested'] = False
+    if db_api.migration_and_volume_update(mig.id, values, mig.volume_id,
+                                          volume_values, expected=expected):
+        return True
+    _check_cancel(mig)
+    return False
 
 
 def _check_cancel(mig):
     if db_api.migration_get(mig.id).cancel_requested:
-        raise _Abort('cancelled by request', cancelled=True)
-
-
-def _volume_rpc():
-    return volume_rpcapi.VolumeAPI(timeout=CONF.conductor.rpc_call_timeout)
-
-
-def _compute_rpc():
-    return compute_rpcapi.ComputeAPI(timeout=CONF.conductor.rpc_call_timeout)
+        raise _Abort(rollback.CANCELLED, cancelled=True)
 
 
 # Phase handlers: return True to go on at once, False to stop and wait
@@ -149,6 +156,8 @@ def _queued(ctxt, mig):
         'name': 'migration-%s' % mig.id, 'size': volume.size,
         'backend_id': mig.dest_backend_id, 'project_id': None,
         'user_id': None})
+    if dst_id is None:
+        _check_cancel(mig)      # a cancel came first: roll back
     return dst_id is not None
 
 
@@ -156,8 +165,8 @@ def _creating_destination(ctxt, mig):
     _check_cancel(mig)
     dest = mig.dest_backend
     size = db_api.volume_get(mig.volume_id).size
-    location = _volume_rpc().create_volume(
-        ctxt, dest.host, dest.name, mig.dest_volume_id, size)
+    location = volumes.create_on_backend(ctxt, dest, mig.dest_volume_id,
+                                         size)
     db_api.volume_update(mig.dest_volume_id,
                          {'location': location, 'status': states.AVAILABLE,
                           'size': volumes.volume_size(location, size)})
@@ -169,7 +178,7 @@ def _creating_destination(ctxt, mig):
 
 def _freezing(ctxt, mig):
     _check_cancel(mig)
-    result = _compute_rpc().volume_migration_start(
+    result = attachments.compute_rpc().volume_migration_start(
         ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id)
     LOG.info('Migration %s: writes of instance %s to volume %s are frozen '
              '(%s)', mig.id, mig.instance_uuid, mig.volume_id,
@@ -189,15 +198,16 @@ def _start_copy(ctxt, mig):
     LOG.info('Migration %s: copying volume %s (%d bytes) from %s to %s',
              mig.id, volume.id, volume.size, mig.source_backend.name,
              dest.name)
-    _volume_rpc().copy_volume(ctxt, dest.host, mig.id, volume.id,
-                              volume.location, dest.name, dst.location,
-                              volume.size)
+    volumes.volume_rpc().copy_volume(ctxt, dest.host, mig.id, volume.id,
+                                     volume.location, dest.name,
+                                     dst.location, volume.size)
     return False
 
 
 def _copying(ctxt, mig):
     # Nothing to do until the worker reports (copy_finished) or the
-    # watchdog finds the copy gone.
+    # watchdog finds the copy gone, unless a cancel came meanwhile.
+    _check_cancel(mig)
     return False
 
 
@@ -208,17 +218,20 @@ def copy_finished(migration_id, bytes_done, bytes_total, error):
         LOG.info('Migration %s: copy report ignored in phase %s',
                  migration_id, mig.phase)
         return
-    if error is None and not mig.cancel_requested:
+    cancelled = bool(mig.cancel_requested)
+    if error is None and not cancelled:
         following = (states.P_FINALIZING if mig.attachment_id is None
                      else states.P_SWITCHING)
-        if _advance(mig, following,
-                    extra={'bytes_done': bytes_done,
-                           'bytes_total': bytes_total,
-                           'progress_updated_at': timeutils.utcnow()}):
-            spawn(migration_id)
-        return
-    cancelled = bool(mig.cancel_requested)
-    _start_rollback(mig, 'cancelled by request' if cancelled else error,
+        try:
+            if _advance(mig, following,
+                        extra={'bytes_done': bytes_done,
+                               'bytes_total': bytes_total,
+                               'progress_updated_at': timeutils.utcnow()}):
+                spawn(migration_id)
+            return
+        except _Abort:
+            cancelled = True    # recorded since mig was read: honoured
+    _start_rollback(mig, rollback.CANCELLED if cancelled else error,
                     cancelled)
 
 
@@ -230,7 +243,7 @@ def _switching(ctxt, mig):
                       'dest_attachment_id': None})
         mig = db_api.migration_get(mig.id)
     dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
-    result = _compute_rpc().volume_migration_complete(
+    result = attachments.compute_rpc().volume_migration_complete(
         ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
         mig.dest_attachment_id, dst.location, mig.id)
     LOG.info('Migration %s: instance %s switched to the destination (%s)',
@@ -248,7 +261,7 @@ def _finalizing(ctxt, mig):
 
 def _deleting_source(ctxt, mig):
     old = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
-    _delete_backend_volume(ctxt, old)
+    volumes.destroy(ctxt, old)
     if mig.attachment_id is not None:
         return _advance(mig, states.P_FOLDING)
     return _succeed(mig)
@@ -318,67 +331,10 @@ def _succeed(mig):
     return False
 
 
-def _delete_backend_volume(ctxt, volume):
-    """Delete a (hidden) volume's data and its row; idempotent."""
-    if volume.location is not None:
-        backend = db_api.backend_get(volume.backend_id)
-        _volume_rpc().delete_volume(ctxt, backend.host, backend.name,
-                                    volume.provider_id, volume.location)
-    db_api.volume_destroy(volume.id)
-
-
 def _start_rollback(mig, reason, cancelled=False):
-    LOG.warning('Migration %s of volume %s: rolling back (%s)', mig.id,
-                mig.volume_id, reason)
-    # The status stays as it is while an error is rolled back, so that
-    # "error" means "rolled back"; a cancel shows as cancelling.
-    values = {'phase': states.P_ROLLING_BACK,
-              'error': None if cancelled else reason}
-    volume_values = None
-    if cancelled:
-        values['status'] = states.M_CANCELLING
-        volume_values = {'migration_status': states.M_CANCELLING}
-    if mig.phase in _NO_ROLLBACK or not db_api.migration_and_volume_update(
-            mig.id, values, mig.volume_id, volume_values,
-            expected={'phase': mig.phase}):
-        return
-    spawn(mig.id)
-
-
-def _rolling_back(ctxt, mig):
-    if mig.frozen:
-        # The source is writable again at once; the agent writes the
-        # overlay back and reports it (compute_finished).
-        _compute_rpc().volume_migration_cancel(
-            ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
-            mig.id)
-    if mig.copy_host is not None:
-        try:
-            _volume_rpc().cancel_copy(ctxt, mig.copy_host, mig.id)
-        except Exception:
-            LOG.exception('Migration %s: cancelling the copy on %s failed',
-                          mig.id, mig.copy_host)
-            raise
-    if mig.dest_volume_id is not None:
-        try:
-            dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
-        except exception.VolumeNotFound:
-            dst = None
-        if dst is not None:
-            _delete_backend_volume(ctxt, dst)
-    cancelled = mig.status == states.M_CANCELLING
-    final = states.M_CANCELLED if cancelled else states.M_ERROR
-    volume_values = {'migration_status': final}
-    if mig.force:
-        volume_values['status'] = mig.previous_volume_status
-    db_api.migration_and_volume_update(
-        mig.id, {'phase': states.P_DONE, 'status': final,
-                 'finished_at': timeutils.utcnow()},
-        mig.volume_id, volume_values,
-        expected={'phase': states.P_ROLLING_BACK})
-    LOG.info('Migration %s of volume %s ended: %s%s', mig.id, mig.volume_id,
-             final, '' if cancelled else ' (%s)' % mig.error)
-    return False
+    if mig.phase not in _NO_ROLLBACK and rollback.record(mig, reason,
+                                                         cancelled):
+        spawn(mig.id)
 
 
 _HANDLERS = {
@@ -390,7 +346,7 @@ _HANDLERS = {
     states.P_FINALIZING: _finalizing,
     states.P_DELETING_SOURCE: _deleting_source,
     states.P_FOLDING: _folding,
-    states.P_ROLLING_BACK: _rolling_back,
+    states.P_ROLLING_BACK: rollback.roll_back,
 }
 
 _FORWARD_ONLY = (states.P_FINALIZING, states.P_DELETING_SOURCE,
@@ -406,9 +362,8 @@ def cancel(migration_id):
     """A cancel request (the flag is already recorded by the API)."""
     mig = db_api.migration_get(migration_id)
     if mig.phase == states.P_COPYING:
-        _start_rollback(mig, 'cancelled by request', cancelled=True)
-    elif mig.phase in (states.P_QUEUED, states.P_CREATING_DESTINATION,
-                       states.P_FREEZING):
+        _start_rollback(mig, rollback.CANCELLED, cancelled=True)
+    elif mig.phase in states.MIGRATION_CANCELLABLE_PHASES:
         # The thread running these phases checks the flag between steps;
         # make sure one runs.
         spawn(migration_id)

@@ -1,4 +1,14 @@
-"""Creating and deleting volumes on their backends."""
+"""Creating and deleting volumes on their backends.
+
+Every create and delete the conductor asks of a volume worker (a user's
+volume, a migration's destination or old source) goes through
+``create_on_backend`` / ``delete_from_backend``, which record the
+backend's capacity as the worker reads it right after, before the
+caller records the operation as ended: admission (conductor.api) sees
+the change at once, not at the worker's next heartbeat.
+"""
+
+import threading
 
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -12,9 +22,60 @@ from migrator_volume import rpcapi as volume_rpcapi
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
 
+_capacity_locks = {}
+_capacity_guard = threading.Lock()
 
-def _rpc():
+
+def volume_rpc():
     return volume_rpcapi.VolumeAPI(timeout=CONF.conductor.rpc_call_timeout)
+
+
+def refresh_capacity(ctxt, backend):
+    """Record the capacity of ``backend`` as its worker reads it now.
+
+    Best effort: when the worker cannot tell (down, or older than RPC
+    1.1), the next heartbeat records it.  Reads and writes of one
+    backend take turns, so the last written is the last read.
+    """
+    with _capacity_guard:
+        lock = _capacity_locks.setdefault(backend.name, threading.Lock())
+    with lock:
+        try:
+            stats = volume_rpc().get_backend_stats(ctxt, backend.host,
+                                                   backend.name)
+        except Exception as exc:
+            LOG.warning('Cannot read the capacity of backend %s now (its '
+                        'next heartbeat will tell): %s', backend.name,
+                        exception.describe(exc))
+            return False
+        db_api.backend_sync(backend.host, [stats])
+    LOG.debug('Backend %s: %s of %s bytes free', backend.name,
+              stats.get('free_capacity_bytes'),
+              stats.get('total_capacity_bytes'))
+    return True
+
+
+def create_on_backend(ctxt, backend, volume_id, size):
+    """Create a raw volume on ``backend``; return its location."""
+    location = volume_rpc().create_volume(ctxt, backend.host, backend.name,
+                                          volume_id, size)
+    refresh_capacity(ctxt, backend)
+    return location
+
+
+def delete_from_backend(ctxt, backend, volume):
+    """Delete a volume's data from ``backend`` (gone already: fine)."""
+    volume_rpc().delete_volume(ctxt, backend.host, backend.name,
+                               volume.provider_id, volume.location)
+    refresh_capacity(ctxt, backend)
+
+
+def destroy(ctxt, volume):
+    """Delete a (hidden) volume's data and its row; idempotent."""
+    if volume.location is not None:
+        delete_from_backend(ctxt, db_api.backend_get(volume.backend_id),
+                            volume)
+    db_api.volume_destroy(volume.id)
 
 
 def create(volume_id):
@@ -24,8 +85,8 @@ def create(volume_id):
         return
     backend = volume.backend
     try:
-        location = _rpc().create_volume(ctxt, backend.host, backend.name,
-                                        volume.provider_id, volume.size)
+        location = create_on_backend(ctxt, backend, volume.provider_id,
+                                     volume.size)
     except Exception as exc:
         LOG.exception('Creating volume %s on %s failed', volume_id,
                       backend.name)
@@ -60,8 +121,7 @@ def delete(volume_id):
     backend = volume.backend
     try:
         if volume.location is not None:
-            _rpc().delete_volume(ctxt, backend.host, backend.name,
-                                 volume.provider_id, volume.location)
+            delete_from_backend(ctxt, backend, volume)
     except Exception as exc:
         LOG.exception('Deleting volume %s on %s failed', volume_id,
                       backend.name)

@@ -5,8 +5,9 @@ conductor looks at what is recorded as running and carries it on:
 
 * a copy whose worker has not reported for ``copy_report_timeout``
   seconds is looked up on the worker: still running, it waits; ended,
-  its end is taken as reported; unknown (the worker restarted), the
-  migration rolls back;
+  its end is taken as reported; unknown, the migration rolls back (a
+  worker that restarts reports the copies it lost as it starts: this is
+  the fallback when that report is lost too);
 * a migration in any other running phase that has not moved for the
   same time (its conductor died, or a step failed and must be retried)
   is resumed from its recorded phase;

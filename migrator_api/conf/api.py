@@ -16,8 +16,23 @@ opts = [
     cfg.IntOpt('max_limit', default=1000, min=1,
                help='The most items a list request returns.'),
     cfg.IntOpt('workers', default=16, min=1,
-               help='Threads serving API requests in migrator-api and '
-                    'migrator-all.'),
+               help='Requests the API handles at once in migrator-all and '
+                    'the built-in server (a request whose body is still '
+                    'arriving does not take one).'),
+    cfg.IntOpt('max_request_body_size', default=64 * 1024, min=1024,
+               help='Largest request body, in bytes: a larger '
+                    'Content-Length is answered 413 before anything is '
+                    'read.'),
+    cfg.FloatOpt('request_body_timeout', default=10.0, min=0.1,
+                 help='Seconds a client has to send the whole request '
+                      'body; a slower one is answered 408.'),
+    cfg.FloatOpt('client_socket_timeout', default=10.0, min=0.1,
+                 help='Seconds the built-in server waits for each read '
+                      'from a client (request line, headers) before it '
+                      'closes the connection.'),
+    cfg.IntOpt('max_connections', default=512, min=1,
+               help='Client connections the built-in server holds open '
+                    'at once; more are answered 503 at once.'),
 ]
 
 

@@ -524,11 +524,12 @@ def migration_switch_volume(migration, expected_phase):
 def migration_create_destination(migration_id, volume_values):
     """Record the hidden destination volume, then phase
     creating_destination, in one transaction (before the worker is
-    asked to create it)."""
+    asked to create it); None if the migration is no longer queued or
+    a cancel was recorded."""
     with _writer() as session:
         mig = session.query(models.Migration).filter_by(
-            id=migration_id, phase=states.P_QUEUED).with_for_update(
-        ).one_or_none()
+            id=migration_id, phase=states.P_QUEUED,
+            cancel_requested=False).with_for_update().one_or_none()
         if mig is None:
             return None
         values = dict(volume_values)

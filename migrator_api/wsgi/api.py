@@ -1,11 +1,13 @@
-"""WSGI entry point for uwsgi, gunicorn or mod_wsgi (migrator-api-wsgi).
+"""WSGI entry point for uwsgi, gunicorn or mod_wsgi.
 
 The server's own command line is never parsed.  The configuration
 comes from the usual oslo.config places (/etc/migrator/migrator.conf,
 ...) or, when set, from ``$OS_MIGRATOR_CONFIG_DIR/migrator.conf``.
 
-    uwsgi --http :8780 --wsgi-file $(which migrator-api-wsgi)
-    gunicorn 'migrator_api.wsgi.api:init_application()'
+    uwsgi --ini etc/migrator/api-uwsgi.ini
+    gunicorn 'migrator_api.wsgi.api:application'
+
+``application`` sets itself up on its first request, not at import.
 """
 
 import os
@@ -49,3 +51,15 @@ def init_application():
                 rpc.init(conf)
             _APPLICATION = app.setup_app(conf)
         return _APPLICATION
+
+
+class _Application:
+    """The WSGI application, made on the first request of the process
+    (of each worker, with uWSGI's lazy-apps): importing this module
+    reads no configuration."""
+
+    def __call__(self, environ, start_response):
+        return init_application()(environ, start_response)
+
+
+application = _Application()

@@ -6,6 +6,11 @@ report progress, and tells the conductor and the notification bus how
 it started, went and ended.  Every failure, bad input included, ends
 in ``copy_finished(error=...)``: the RPC that started the copy was a
 cast, nobody else would hear of it.
+
+With a journal (copy.journal) the job records itself there when it
+starts, at each progress report and when it ends, and removes its entry
+once the conductor was told of the end; an entry left behind tells the
+next start of the worker what became of the copy.
 """
 
 import os
@@ -28,15 +33,19 @@ DONE = 'done'
 ERROR = 'error'
 CANCELLED = 'cancelled'
 
+#: The end of a copy stopped because its worker stops.
+STOPPED = 'the volume worker stopped; the copy was interrupted'
+
 
 class CopyJob:
     """:param reporter: has ConductorAPI's copy_progress/copy_finished.
     :param notifier: a notifications.VolumeNotifier.
+    :param journal: a journal.CopyJournal, or None.
     """
 
     def __init__(self, ctxt, conf, backends, reporter, notifier,
                  migration_id, volume_id, src_location, dst_backend,
-                 dst_location, size):
+                 dst_location, size, journal=None):
         self.ctxt = ctxt
         self.conf = conf
         self.backends = backends
@@ -54,8 +63,11 @@ class CopyJob:
         self._bytes_done = 0
         self._copier = None
         self._cancelled = False
+        self._stopping = False
         self._lock = threading.Lock()
         self._thread = None
+        self.journal = journal
+        self._entry = None
 
     @property
     def running(self):
@@ -76,6 +88,12 @@ class CopyJob:
                 'bytes_total': self.size, 'error': self.error}
 
     def start(self):
+        """Record the copy in the journal, then run it in a thread."""
+        if self.journal is not None:
+            self._entry = self.journal.new_entry(
+                self.migration_id, self.volume_id, self.src_location,
+                self.dst_backend, self.dst_location, self.size)
+            self._record()
         self._thread = threads.spawn('copy-%s' % self.migration_id, self.run)
 
     def wait(self, timeout=None):
@@ -84,9 +102,13 @@ class CopyJob:
             self._thread.join(timeout)
         return not self.running
 
-    def cancel(self):
+    def cancel(self, stopping=False):
+        """Stop the copy; ``stopping``: because the worker stops (the
+        copy is then not ended in the journal: the next start of the
+        worker reports it as interrupted unless its end is reported)."""
         with self._lock:
             self._cancelled = True
+            self._stopping = self._stopping or stopping
             copier = self._copier
         if copier is not None:
             copier.cancel()
@@ -144,7 +166,19 @@ class CopyJob:
                 poller.stop()
         self._finish(state, error, time.monotonic() - started)
 
+    def _record(self, **fields):
+        """Update the journal entry; a failure is logged, not raised."""
+        if self._entry is None:
+            return
+        self._entry.update(fields)
+        try:
+            self.journal.save(self._entry)
+        except Exception:
+            LOG.exception('Cannot record copy %s in the journal',
+                          self.migration_id)
+
     def _report_progress(self, bytes_done, bytes_total):
+        self._record(bytes_done=bytes_done)
         self.notifier.progress(self.ctxt, self.migration_id, self.volume_id,
                                bytes_done, bytes_total)
         self.reporter.copy_progress(self.ctxt, self.migration_id, bytes_done,
@@ -153,6 +187,11 @@ class CopyJob:
     def _finish(self, state, error, elapsed):
         if self._copier is not None:
             self._bytes_done = self._copier.bytes_done
+        if state == CANCELLED and self._stopping:
+            error = STOPPED
+        else:
+            self._record(state=state, error=error,
+                         bytes_done=self._bytes_done)
         self.error = error
         self.finished_at = time.monotonic()
         self.state = state
@@ -174,3 +213,10 @@ class CopyJob:
         except Exception:
             LOG.exception('Cannot report the end of copy %s',
                           self.migration_id)
+            return
+        if self._entry is not None:
+            try:
+                self.journal.remove(self.migration_id)
+            except OSError:
+                LOG.exception('Cannot remove copy %s from the journal',
+                              self.migration_id)

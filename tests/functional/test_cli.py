@@ -18,7 +18,7 @@ class TestCLI(base.FlowTestCase):
 
     def setUp(self):
         super().setUp()
-        httpd = wsgi_server.make_server('127.0.0.1', 0, self.app.app, 4)
+        httpd = wsgi_server.make_server('127.0.0.1', 0, self.app.app, 16, 10)
         threads.spawn('test-wsgi', httpd.serve_forever)
         self.addCleanup(httpd.server_close)
         self.addCleanup(httpd.shutdown)

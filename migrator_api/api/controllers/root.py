@@ -12,7 +12,7 @@ class RootController(base.Controller):
     children = ('v1',)
     v1 = v1_root.V1Controller()
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(RootController.index)
 

@@ -4,8 +4,9 @@ background workers and crash recovery.
 The flows themselves live in ``live.py`` (running domain: overlay,
 shallow copy, fold-in) and ``stopped.py`` (shut-off domain: lock and
 swap; and the offline finish of a live migration whose domain went
-down meanwhile).  Each flow looks at the domain's actual XML before
-each step, so re-running it after a crash continues where it stopped.
+down meanwhile); ``lock.py`` keeps a migrating domain from starting.
+Each flow looks at the domain's actual XML before each step, so
+re-running it after a crash continues where it stopped.
 """
 
 import collections
@@ -24,6 +25,7 @@ from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
 from migrator_compute.drivers.libvirt import images
 from migrator_compute.drivers.libvirt import live
+from migrator_compute.drivers.libvirt import lock
 from migrator_compute.drivers.libvirt import recovery
 from migrator_compute.drivers.libvirt import stopped
 from migrator_compute import journal as journal_mod
@@ -31,9 +33,15 @@ from migrator_compute import journal as journal_mod
 LOG = logging.getLogger(__name__)
 J = journal_mod
 
+#: One lock per domain for the whole process, held while a domain's
+#: definition is read and changed, and by the pivots: every driver on
+#: the host (tests run several at once) takes the same.
+_DOM_LOCKS = collections.defaultdict(threading.RLock)
+_DOM_GUARD = threading.Lock()
+
 
 class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
-                    stopped.StoppedFlows, recovery.Recovery,
+                    stopped.StoppedFlows, lock.DomainLock, recovery.Recovery,
                     base.ComputeDriver):
     supports_live_migration = True
 
@@ -49,13 +57,13 @@ class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
         self.detach_timeout = c.device_detach_timeout
         self._guard = threading.Lock()
         self._att_locks = collections.defaultdict(threading.RLock)
-        self._dom_locks = collections.defaultdict(threading.RLock)
         self._workers = {}
         #: ``{attachment_id: {'freeze': s, 'switch': s, ...}}``
         self.timings = {}
         #: tests set this to ``fn(step, phase)`` to simulate a crash
         #: ('before-journal' / 'after-journal' of each step).
         self.fault_hook = None
+        self.host.add_lifecycle_listener(self._on_lifecycle)
 
     # -- small helpers ----------------------------------------------------
 
@@ -64,8 +72,8 @@ class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
             return self._att_locks[attachment_id]
 
     def _dom_lock(self, instance_uuid):
-        with self._guard:
-            return self._dom_locks[instance_uuid]
+        with _DOM_GUARD:
+            return _DOM_LOCKS[instance_uuid]
 
     def _fault(self, step, phase):
         if self.fault_hook is not None:

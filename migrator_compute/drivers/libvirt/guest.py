@@ -1,6 +1,7 @@
 """Domain and disk XML helpers (pure functions on XML text), plus the
 few domain queries the flows need."""
 
+import copy
 import os
 import string
 from xml.etree import ElementTree as ET
@@ -115,6 +116,22 @@ def set_source(disk, kind, path, fmt):
     drv.set('type', fmt)
     disk.insert(list(disk).index(drv) + 1, src)
     return disk
+
+
+def chain_disk(disk, chain):
+    """A copy of ``disk`` using the image chain ``[(kind, path, format),
+    ...]`` (top first), as libvirt writes it into a definition."""
+    (kind, path, fmt), rest = chain[0], chain[1:]
+    out = set_source(copy.deepcopy(disk), kind, path, fmt)
+    parent, index = out, list(out).index(out.find('source')) + 1
+    for kind, path, fmt in rest:
+        store = ET.Element('backingStore', {'type': kind})
+        ET.SubElement(store, 'format', {'type': fmt})
+        ET.SubElement(store, 'source', {'file' if kind == base.FILE
+                                        else 'dev': path})
+        parent.insert(index, store)
+        parent, index = store, len(store)
+    return out
 
 
 def new_disk_xml(target, kind, path, fmt='raw', bus='scsi'):

@@ -2,8 +2,9 @@
 
 libvirt's default event loop runs in one native daemon thread for the
 whole process (it can only be registered once).  It delivers keepalive
-traffic, the connection-closed callback, and block job events, which
-wake the threads waiting for a job to become ready.
+traffic, the connection-closed callback, block job events, which
+wake the threads waiting for a job to become ready, and domain
+lifecycle events, handed to listeners (which must not block).
 
 A lost connection (libvirtd restarted) is detected by the close
 callback, keepalive, or the error of a call; the next ``get()``
@@ -97,6 +98,7 @@ class Host(object):
         self._lock = threading.Lock()
         self._cond = threading.Condition()
         self._job_events = collections.defaultdict(list)
+        self._lifecycle_listeners = []
         self._closed = False
         start_event_loop()
 
@@ -140,9 +142,13 @@ class Host(object):
         except libvirt.libvirtError:
             LOG.debug('keepalive not supported', exc_info=True)
         conn.registerCloseCallback(self._on_close, None)
-        self._callbacks = [conn.domainEventRegisterAny(
-            None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
-            self._on_block_job, None)]
+        self._callbacks = [
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_BLOCK_JOB_2,
+                self._on_block_job, None),
+            conn.domainEventRegisterAny(
+                None, libvirt.VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                self._on_lifecycle, None)]
         with self._cond:
             self._cond.notify_all()
         LOG.debug('Connected to %s', self.uri)
@@ -232,6 +238,22 @@ class Host(object):
 
     def all_domains(self):
         return self.retry(lambda c: c.listAllDomains(0), 'list domains')
+
+    # -- lifecycle events -------------------------------------------------
+
+    def add_lifecycle_listener(self, fn):
+        """Call ``fn(instance_uuid, event, detail)`` for every lifecycle
+        event, in the event loop thread (while connected)."""
+        self._lifecycle_listeners.append(fn)
+
+    def _on_lifecycle(self, conn, dom, event, detail, opaque):
+        uuid = dom.UUIDString()
+        LOG.debug('Lifecycle event of %s: %s/%s', uuid, event, detail)
+        for fn in list(self._lifecycle_listeners):
+            try:
+                fn(uuid, event, detail)
+            except Exception:
+                LOG.exception('Lifecycle listener %s failed', fn)
 
     # -- block job events -------------------------------------------------
 

@@ -1,16 +1,19 @@
 """Migration flows of a running domain.
 
-start     pre-create ``overlay`` (qcow2 backed by SRC), external
-          disk-only snapshot of that one disk onto it: the guest now
-          writes into the overlay, SRC is read-only.
+start     pre-create ``overlay`` (qcow2 backed by SRC), lock the
+          persistent definition (``lock.py``), external disk-only
+          snapshot of that one disk onto it: the guest now writes into
+          the overlay, SRC is read-only.  The domain stays locked until
+          the end of the fold-in or of the rollback.
 complete  pre-create ``overlay2`` (qcow2 backed by DST), shallow
           blockCopy of the overlay onto it, wait READY, pivot: the
           domain no longer references SRC or the overlay.  Then,
           asynchronously: active blockCommit of overlay2 into DST, wait
-          READY, pivot; the persistent definition names DST; overlays
-          deleted.
+          READY, pivot; the persistent definition names DST (unlocked);
+          overlays deleted.
 cancel    active blockCommit of the overlay back into SRC, pivot, the
-          persistent definition names SRC again; overlay deleted.
+          persistent definition names SRC again (unlocked); overlay
+          deleted.
 
 Every function first looks at the live XML, so that running it again
 after a crash (of the agent or libvirtd) continues where it stopped.
@@ -27,6 +30,7 @@ from migrator_compute.drivers.libvirt import blockjob
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
 from migrator_compute.drivers.libvirt import images
+from migrator_compute.drivers.libvirt import lock
 from migrator_compute import journal as J
 
 LOG = logging.getLogger(__name__)
@@ -76,19 +80,11 @@ class LiveFlows(object):
         try:
             self._step(record, 'start:overlay')
             images.create_overlay(overlay, src, record['migration']['size'])
+            self._step(record, 'start:lock')
+            self._put_lock(record, self._stands_for(
+                record, (base.FILE, overlay, 'qcow2'), (kind, src, 'raw')))
             self._step(record, 'start:snapshot')
-            t0 = time.monotonic()
-            try:
-                with self._dom_lock(uuid):
-                    self.host.domain(uuid).snapshotCreateXML(
-                        guest.snapshot_xml(root, target, overlay),
-                        blockjob.SNAPSHOT_FLAGS)
-            except Exception as e:
-                if not (host_mod.is_connection_error(e) and _same(
-                        blockjob.live_top(self.host, uuid, target),
-                        overlay)):
-                    raise
-            self._timing(record, 'freeze', time.monotonic() - t0)
+            self._snapshot(record, root, overlay)
             top = blockjob.live_top(self.host, uuid, target)
             if not _same(top, overlay):
                 raise exception.ComputeError(
@@ -107,6 +103,26 @@ class LiveFlows(object):
         self._step(record, J.FROZEN)
         LOG.info('Attachment %s of %s frozen: writes go to %s',
                  record['attachment_id'], uuid, overlay)
+
+    def _snapshot(self, record, root, overlay):
+        uuid, target = record['instance_uuid'], record['target']
+        t0 = time.monotonic()
+        try:
+            with self._dom_lock(uuid):
+                self.host.domain(uuid).snapshotCreateXML(
+                    guest.snapshot_xml(root, target, overlay),
+                    blockjob.SNAPSHOT_FLAGS)
+                took = time.monotonic() - t0
+                # libvirt leaves a locked definition alone; should it
+                # have rewritten it to name the overlay, lock it again.
+                self._put_lock(record)
+        except Exception as e:
+            if not (host_mod.is_connection_error(e) and _same(
+                    blockjob.live_top(self.host, uuid, target), overlay)):
+                raise
+            took = time.monotonic() - t0
+            self._put_lock(record)
+        self._timing(record, 'freeze', took)
 
     def _abandon_start(self, record):
         """Start failed: put everything back the way it was."""
@@ -135,12 +151,12 @@ class LiveFlows(object):
                 took = blockjob.pivot(self.host, uuid, target, overlay2,
                                       self.job_timeout)
         except exception.MigratorException:
-            self._resolve_switch(record)
+            self._resolve_switch(record, pivot_failed=True)
             if record['migration']['step'] != J.SWITCHED:
                 raise
             took = None
         except Exception as e:
-            self._resolve_switch(record)
+            self._resolve_switch(record, pivot_failed=True)
             if record['migration']['step'] != J.SWITCHED:
                 raise exception.ComputeError(host=self.conf.host,
                                              reason=str(e))
@@ -154,21 +170,31 @@ class LiveFlows(object):
         uuid, target = record['instance_uuid'], record['target']
         mig = record['migration']
         root = blockjob.live_root(self.host, uuid)
-        paths = guest.chain_paths(root, target)
+        paths = guest.chain_paths(root, target) if root is not None else []
         if any(_same(p, mig['source']) for p in paths):
             raise exception.ComputeError(
                 host=self.conf.host,
                 reason='%s still references %s after the switch: %s'
                        % (target, mig['source'], paths))
-        if mig.get('persistent_disk'):
-            disk = guest.parse(mig['persistent_disk'])
-            guest.set_source(disk, base.FILE, mig['overlay2'], 'qcow2')
-            self._define_disk(record, disk)
         if mig['step'] != J.SWITCHED:
-            self._step(record, J.SWITCHED, fold_image=mig['overlay2'])
+            self._step(record, J.SWITCHED, **self._switched_fields(record))
+        self._put_lock(record)
         LOG.info('Attachment %s of %s switched to %s; %s is released',
                  record['attachment_id'], uuid, mig['destination'],
                  mig['source'])
+
+    def _switched_fields(self, record):
+        """Journal fields of SWITCHED: the lock now stands for overlay2
+        backed by DST (what libvirt would have written into an unlocked
+        definition at the pivot)."""
+        mig = record['migration']
+        fields = {'fold_image': mig['overlay2']}
+        disk = self._stands_for(
+            record, (base.FILE, mig['overlay2'], 'qcow2'),
+            (mig['destination_kind'], mig['destination'], 'raw'))
+        if disk is not None:
+            fields['locked_disk'] = guest.tostring(disk)
+        return fields
 
     def _live_resolve_switch(self, record):
         """A live complete stopped half-way: forward when the pivot
@@ -213,9 +239,16 @@ class LiveFlows(object):
         blockjob.wait_ready(self.host, uuid, target, self.job_timeout,
                             blockjob.ACTIVE_COMMIT)
         self._step(record, step_prefix + ':pivot')
-        with self._dom_lock(uuid):
-            took = blockjob.pivot(self.host, uuid, target, base_path,
-                                  self.job_timeout)
+        try:
+            with self._dom_lock(uuid):
+                took = blockjob.pivot(self.host, uuid, target, base_path,
+                                      self.job_timeout)
+        except Exception:
+            if not self._is_active(uuid):
+                # Down under the pivot, which most likely did not
+                # happen: the top has every write; commit it offline.
+                self._step(record, step_prefix + ':cold-lock')
+            raise
         self._timing(record, step_prefix, time.monotonic() - t0)
         self._timing(record, step_prefix + '_pivot', took)
 
@@ -225,8 +258,9 @@ class LiveFlows(object):
         if not mig['step'].startswith(('fold:config', 'fold:cleanup')):
             self._commit_into(record, mig['fold_image'], mig['destination'],
                               'fold')
-        chain = guest.chain_paths(blockjob.live_root(self.host, uuid),
-                                  target)
+            self._pivoted(record, mig['destination_kind'],
+                          mig['destination'])
+        chain = self._live_chain(uuid, target)
         if len(chain) != 1 or not _same(chain[0], mig['destination']):
             raise exception.ComputeError(
                 host=self.conf.host,
@@ -240,8 +274,8 @@ class LiveFlows(object):
         if not mig['step'].startswith(('cancel:config', 'cancel:cleanup')):
             self._commit_into(record, mig['overlay'], mig['source'],
                               'cancel')
-        chain = guest.chain_paths(blockjob.live_root(self.host, uuid),
-                                  target)
+            self._pivoted(record, mig['source_kind'], mig['source'])
+        chain = self._live_chain(uuid, target)
         if len(chain) != 1 or not _same(chain[0], mig['source']):
             raise exception.ComputeError(
                 host=self.conf.host,
@@ -249,10 +283,22 @@ class LiveFlows(object):
         self._finish_config(record, 'cancel', mig['source_kind'],
                             mig['source'])
 
+    def _live_chain(self, uuid, target):
+        root = blockjob.live_root(self.host, uuid)
+        return guest.chain_paths(root, target) if root is not None else []
+
+    def _pivoted(self, record, kind, path):
+        """The disk is on ``path`` alone: so is the definition the lock
+        stands for (should the domain go down before the end)."""
+        if lock.lock_expected(record['migration']):
+            disk = self._stands_for(record, (kind, path, 'raw'))
+            if disk is not None:
+                self._put_lock(record, disk)
+
     def _finish_config(self, record, prefix, kind, path):
         """The disk is on ``path`` alone: make the persistent definition
-        say so (and check it does), delete the overlays, close the
-        journal entry."""
+        say so (the lock goes; check it did), delete the overlays, close
+        the journal entry."""
         mig = record['migration']
         uuid, target = record['instance_uuid'], record['target']
         self._step(record, prefix + ':config')

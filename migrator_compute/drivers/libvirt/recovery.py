@@ -18,6 +18,20 @@ switched, fold:*     finish the fold-in (live, or with qemu-img when
 finished             move the record to the destination attachment.
 cancel:*             finish the rollback into the source.
 ===================  =================================================
+
+Whatever the step, a live migration between its freeze and the end of
+its fold-in or rollback keeps its domain locked (``lock.py``): recovery
+locks the definition again when it finds it unlocked.  For a domain
+that is no longer running, the journal says which side of a pivot the
+disk is on: the definition the lock stands for, recorded right after
+each pivot.  When the agent sees a pivot fail with the domain down, the
+pivot did not happen (the image it would have left has every write):
+back to frozen, or on with an offline commit (``*:cold-lock``).  A
+pivot the journal leaves unresolved (the agent died during it, the
+guest may have run on for long after) counts as done: the READY job
+kept its target in sync, so at most its last lag is lost, where the
+other choice could drop, or commit stale data over, everything the
+guest wrote after the pivot.
 """
 
 from oslo_log import log as logging
@@ -26,7 +40,7 @@ from migrator_api.common import exception
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import images
-from migrator_compute.drivers.libvirt import stopped
+from migrator_compute.drivers.libvirt import lock
 from migrator_compute import journal as J
 
 LOG = logging.getLogger(__name__)
@@ -42,6 +56,7 @@ class Recovery(object):
         mig = record['migration']
         if mig['mode'] == 'offline' or mig['step'] == J.FINISHED:
             return self._finish(record)
+        self._keep_locked(record)
         for _attempt in range(3):
             if self._is_active(record['instance_uuid']):
                 try:
@@ -56,7 +71,7 @@ class Recovery(object):
             else:
                 try:
                     return self._cold_fold(record)
-                except stopped.DomainStarted:
+                except lock.DomainStarted:
                     continue
         raise exception.ComputeError(
             host=self.conf.host,
@@ -73,6 +88,7 @@ class Recovery(object):
             raise exception.Conflict(
                 reason='attachment %s was already switched to its '
                        'destination' % record['attachment_id'])
+        self._keep_locked(record)
         for _attempt in range(3):
             if self._is_active(record['instance_uuid']):
                 try:
@@ -83,16 +99,18 @@ class Recovery(object):
             else:
                 try:
                     return self._cold_rollback(record)
-                except stopped.DomainStarted:
+                except lock.DomainStarted:
                     continue
         raise exception.ComputeError(
             host=self.conf.host,
             reason='the domain kept changing state during the rollback of '
                    '%s' % record['attachment_id'])
 
-    def _resolve_switch(self, record):
+    def _resolve_switch(self, record, pivot_failed=False):
         """Settle a complete that stopped half-way: SWITCHED when the
-        domain already left the source, FROZEN otherwise."""
+        domain already left the source, FROZEN otherwise.
+        ``pivot_failed``: this agent saw its pivot (if it got that far)
+        fail."""
         mig = record['migration']
         step = mig['step']
         if mig['mode'] == 'offline':
@@ -101,9 +119,16 @@ class Recovery(object):
             return self._cold_resolve_switch(record)
         if self._is_active(record['instance_uuid']):
             return self._live_resolve_switch(record)
+        # Not running.  A pivot left unresolved counts as done (see
+        # above); one this agent saw fail, or never tried, as not done.
+        # (An unlocked definition, which libvirt rewrote at the pivot,
+        # tells exactly.)
         chain = self._effective_chain(record)
-        if chain and base.same_path(chain[0], mig.get('overlay2') or '/'):
-            self._step(record, J.SWITCHED, fold_image=mig['overlay2'])
+        unresolved = step == 'complete:pivot' and not pivot_failed and \
+            images.os.path.exists(mig.get('overlay2') or '/')
+        if unresolved or (chain and base.same_path(
+                chain[0], mig.get('overlay2') or '/')):
+            self._step(record, J.SWITCHED, **self._switched_fields(record))
             return
         images.remove(mig.get('overlay2'))
         for key in ('overlay2', 'dst_attachment_id', 'dst_connection_info',
@@ -143,6 +168,7 @@ class Recovery(object):
         if phase == 'start' or step == J.OFFLINE_LOCK:
             self._rollback(record)
             return 'rolled back (start had not returned)'
+        self._keep_locked(record)
         if step in (J.FROZEN, J.OFFLINE_LOCKED):
             self._check_frozen(record)
             return 'frozen'

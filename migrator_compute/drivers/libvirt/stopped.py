@@ -1,25 +1,20 @@
 """Migration flows of a domain that is not running.
 
-Locking a stopped domain: its persistent definition is rewritten so
-that the migrating disk points at ``<overlay_path>/MIGRATION-IN-PROGRESS-
-<attachment id>``, a path that never exists.  libvirt refuses to start
-the domain ("Cannot access storage file ..."), whoever asks (nova,
-virsh, autostart), until cancel or complete puts a real source back.
-The original disk definition is kept in the journal.
+Both keep the domain locked (see ``lock.py``): its persistent
+definition names a path that never exists, so libvirt refuses to start
+it until cancel or complete puts a real source back.
 
 offline   (domain shut off at start)  start = lock; complete = the
           disk definition with DST as its source; cancel = the
           original definition back.
 cold      (a live migration whose domain stopped or vanished before it
           finished)  the overlay chain is finished with qemu-img while
-          the domain is locked: rollback = ``qemu-img commit`` of the
+          the domain stays locked: rollback = ``qemu-img commit`` of the
           overlay into SRC; complete = ``qemu-img rebase -u`` of the
           overlay onto DST (identical to SRC), then ``qemu-img commit``
           into DST.  QEMU's image locking also keeps a domain that was
           somehow started off images qemu-img holds.
 """
-
-import copy
 
 from oslo_log import log as logging
 
@@ -27,13 +22,10 @@ from migrator_api.common import exception
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import images
+from migrator_compute.drivers.libvirt import lock
 from migrator_compute import journal as J
 
 LOG = logging.getLogger(__name__)
-
-
-class DomainStarted(Exception):
-    """The domain started while we were locking it."""
 
 
 def _same(a, b):
@@ -41,55 +33,6 @@ def _same(a, b):
 
 
 class StoppedFlows(object):
-
-    # -- locking ----------------------------------------------------------
-
-    def _lock_domain(self, record):
-        """Point the persistent disk at the lock path (saving what it
-        was).  Raises DomainStarted when the domain was started under
-        us (it then keeps its definition)."""
-        mig = record['migration']
-        uuid, target = record['instance_uuid'], record['target']
-        pers = self._persistent_root(uuid)
-        if pers is None:
-            return False
-        disk = guest.find_disk(pers, target)
-        if disk is None:
-            raise exception.ComputeError(
-                host=self.conf.host,
-                reason='disk %s is not in the definition of %s'
-                       % (target, uuid))
-        if not guest.is_locked(pers, target):
-            mig['locked_disk'] = guest.tostring(disk)
-            self.journal.save(record)
-            locked = guest.lock_disk(copy.deepcopy(disk),
-                                     self._lock_file(record))
-            self._define_disk(record, locked)
-        if self._is_active(uuid):
-            self._unlock_domain(record)
-            raise DomainStarted()
-        return True
-
-    def _unlock_domain(self, record):
-        """Put back the definition saved by ``_lock_domain``."""
-        mig = record['migration']
-        pers = self._persistent_root(record['instance_uuid'])
-        if pers is None or not guest.is_locked(pers, record['target']):
-            return
-        self._define_disk(record, guest.parse(mig['locked_disk']))
-
-    def _effective_chain(self, record):
-        """The image chain the persistent definition really uses (the
-        saved one while locked), or None without a definition."""
-        pers = self._persistent_root(record['instance_uuid'])
-        if pers is None:
-            return None
-        if guest.is_locked(pers, record['target']):
-            locked = record['migration'].get('locked_disk')
-            if not locked:
-                return []
-            return [p for _k, p, _f in guest.disk_chain(guest.parse(locked))]
-        return guest.chain_paths(pers, record['target'])
 
     # -- offline (the domain was shut off at start) -----------------------
 
@@ -112,7 +55,7 @@ class StoppedFlows(object):
         self._step(record, J.OFFLINE_LOCK)
         try:
             self._lock_domain(record)
-        except DomainStarted:
+        except lock.DomainStarted:
             LOG.info('%s started while being locked; freezing it live',
                      uuid)
             record['migration'] = None
@@ -167,10 +110,10 @@ class StoppedFlows(object):
                 _same(images.backing_of(overlay), mig.get('destination')):
             self._step(record, J.SWITCHED)
             return
-        if mig['step'].startswith('complete:cold'):
-            if not _same(images.backing_of(overlay), mig['source']):
-                images.rebase_unsafe(overlay, mig['source'])
-            self._unlock_domain(record)
+        if mig['step'].startswith('complete:cold') and \
+                not _same(images.backing_of(overlay), mig['source']):
+            # Back to frozen: the domain stays locked.
+            images.rebase_unsafe(overlay, mig['source'])
         for key in ('overlay2', 'dst_attachment_id', 'dst_connection_info',
                     'destination', 'destination_kind', 'fold_image'):
             if key == 'overlay2':
@@ -198,15 +141,13 @@ class StoppedFlows(object):
         mig = record['migration']
         step = mig['step']
         if not step.startswith(('fold:config', 'fold:cleanup')):
-            chain = self._effective_chain(record)
-            if chain is None:
-                # No definition left (transient domain gone): after the
-                # fold's pivot step the data may already be in DST and
-                # newer than the overlay; before it, commit.
-                need = step != 'fold:pivot'
-            else:
-                need = not (len(chain) == 1 and
-                            _same(chain[0], mig['destination']))
+            # A pivot left unresolved (``fold:pivot``: the agent died
+            # during it) counts as done: DST may hold writes newer than
+            # the overlay (see recovery.py).  Otherwise commit unless the
+            # definition (what the lock stands for) is on DST alone.
+            chain = self._effective_chain(record) or []
+            need = step != 'fold:pivot' and not (
+                len(chain) == 1 and _same(chain[0], mig['destination']))
             if need:
                 self._cold_commit(record, mig['fold_image'],
                                   mig['destination'], 'fold')
@@ -218,8 +159,10 @@ class StoppedFlows(object):
         step = mig['step']
         if not step.startswith(('cancel:config', 'cancel:cleanup')):
             chain = self._effective_chain(record)
-            if chain is None:
-                need = step not in ('cancel:pivot', 'start:overlay') and \
+            if step == 'cancel:pivot':      # unresolved: done (see above)
+                need = False
+            elif chain is None:
+                need = step != 'start:overlay' and \
                     images.os.path.exists(mig['overlay'])
             else:
                 need = bool(chain) and _same(chain[0], mig['overlay'])

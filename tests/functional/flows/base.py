@@ -3,13 +3,66 @@
 import os
 import subprocess
 
+import oslo_messaging as messaging
+
+from migrator_api.common import rpc
+from migrator_api.common import service
 from migrator_api.common import states
 from migrator_api.db import api as db_api
 from migrator_testing import hosts
+from migrator_volume import manager as volume_manager
 from tests import base
 from tests.functional import fixtures as sysfix
 
 MiB = 1024 * 1024
+
+
+class _Unreachable:
+    """What a dead worker's process sends: nothing, every send fails."""
+
+    def __getattr__(self, name):
+        def _fail(*args, **kwargs):
+            raise messaging.MessageDeliveryFailure(
+                'the process of this volume worker is dead')
+        return _fail
+
+
+class System(sysfix.System):
+    """The fixture's system, holding on to the volume worker's service
+    so that a test can kill and restart the worker.
+
+    :param heartbeat: seconds between the worker's heartbeats; a test
+        that must know when capacity is reported sets it high (one
+        heartbeat at start) and calls ``volume.report_state()`` itself.
+    """
+
+    def __init__(self, test, heartbeat=1, **kwargs):
+        super().__init__(test, **kwargs)
+        self.heartbeat = heartbeat
+        self.volume_service = None
+
+    def _start(self, svc):
+        if svc.topic == rpc.VOLUME_TOPIC:
+            svc.report_interval = self.heartbeat
+            self.volume_service = svc
+        return super()._start(svc)
+
+    def crash_volume_worker(self):
+        """The worker's process dies: from now on it reports nothing,
+        and its copies stop writing."""
+        dead = _Unreachable()
+        self.volume._conductor = dead
+        for job in list(self.volume._jobs.values()):
+            job.reporter = dead
+        self.volume_service.stop()
+
+    def start_volume_worker(self):
+        """Start a new volume worker on the same host and state_path."""
+        self.volume = volume_manager.VolumeManager(host=sysfix.HOST,
+                                                   conf=self.test.conf)
+        self._start(service.Service(rpc.VOLUME_TOPIC, sysfix.HOST,
+                                    self.volume,
+                                    report_interval=self.heartbeat))
 
 
 class FlowTestCase(base.TestCase):
@@ -17,12 +70,13 @@ class FlowTestCase(base.TestCase):
     BACKENDS = None
     INTERVAL = 1
     BPS_LIMIT = 0
+    HEARTBEAT = 1
 
     def setUp(self):
         super().setUp()
-        self.system = self.useFixture(sysfix.System(
+        self.system = self.useFixture(System(
             self, backends=self.BACKENDS, interval=self.INTERVAL,
-            bps_limit=self.BPS_LIMIT))
+            bps_limit=self.BPS_LIMIT, heartbeat=self.HEARTBEAT))
         self.app = self.system.app
 
     # API wrappers -------------------------------------------------------
@@ -52,6 +106,14 @@ class FlowTestCase(base.TestCase):
         self.assertIn('Your migration request has been received',
                       resp.json['message'])
         return resp.json['migration']
+
+    def cancel(self, migration_id, status=202):
+        return self.app.post('/v1/migrations/%s/cancel' % migration_id,
+                             status=status).json
+
+    def free_bytes(self, backend):
+        return self.app.get(
+            '/v1/backends/%s' % backend).json['backend']['free_capacity_bytes']
 
     def wait_copy_started(self, migration_id):
         self.system.wait_for(

@@ -9,8 +9,8 @@ from tests.integration import fixtures_libvirt as fl
 B, A = 'before-journal', 'after-journal'
 
 START_POINTS = [
-    ('start:overlay', A), ('start:snapshot', B), ('start:snapshot', A),
-    ('frozen', B), ('frozen', A)]
+    ('start:overlay', A), ('start:lock', A), ('start:snapshot', B),
+    ('start:snapshot', A), ('frozen', B), ('frozen', A)]
 COMPLETE_POINTS = [
     ('complete:overlay2', A), ('complete:copy', B), ('complete:copy', A),
     ('complete:pivot', B), ('complete:pivot', A), ('switched', B),

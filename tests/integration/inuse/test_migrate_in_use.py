@@ -80,6 +80,34 @@ class TestLiveMigration(base.InUseTestCase):
         self.assertEqual([], os.listdir(os.path.join(self.state_path,
                                                      'file2')))
 
+    def test_guest_destroyed_during_the_copy_cannot_start(self):
+        instance, vol, model, src, att, writer, mig = \
+            self._copying_while_writing()
+        writer.wait_for(3)
+        writer.stop()
+        dom = self.lv.domain(instance)
+        lv.guest_flush(dom, att['device'])
+        dom.destroy()
+        # Locked since the freeze: it cannot start on the overlay.
+        e = self.assertRaises(libvirt.libvirtError, dom.create)
+        self.assertIn('MIGRATION-IN-PROGRESS-', str(e))
+        self.assertEqual('migrating', self.get_migration(mig['id'])['status'])
+        final, _ = self.wait_migration(mig['id'])
+        self.assertEqual('success', final['status'], final)
+        self.assertGreater(writer.phases['copying'], 0, writer.phases)
+        self.settle(instance)
+        dst = self.path_of(self.get_volume(vol['id']))
+        self.assert_same_bytes(bytes(model), dst)
+        self.assertFalse(os.path.exists(src))
+        # Afterwards it starts, on the destination.
+        self.assertIn(dst, dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+        dom.create()
+        lv.guest_write(dom, att['device'], 4096, 4096, 0x6b)
+        lv.guest_flush(dom, att['device'])
+        model[4096:8192] = b'\x6b' * 4096
+        self.assert_same_bytes(bytes(model), dst)
+        self.assertIn(dst, dom.XMLDesc(0))
+
     def test_detach_aborts_a_migration_without_force(self):
         instance, vol, model, src, att, writer, mig = \
             self._copying_while_writing()

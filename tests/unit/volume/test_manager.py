@@ -11,6 +11,7 @@ from migrator_api.common import context
 from migrator_api.common import exception
 from migrator_api.common import rpc
 from migrator_api.common import service
+from migrator_volume.copy import journal
 from migrator_volume import fsutils
 from migrator_volume import manager
 from migrator_volume import rpcapi
@@ -65,9 +66,9 @@ class VolumeManagerRPCTestCase(base.VolumeTestCase):
         server.start()
         self.addCleanup(server.wait)
         self.addCleanup(server.stop)
-        self.service = service.Service(
-            rpc.VOLUME_TOPIC, HOST, manager.VolumeManager(HOST, self.conf),
-            report_interval=1)
+        self.manager = manager.VolumeManager(HOST, self.conf)
+        self.service = service.Service(rpc.VOLUME_TOPIC, HOST, self.manager,
+                                       report_interval=1)
         self.service.start()
         self.addCleanup(self.service.stop)
         self.api = rpcapi.VolumeAPI(timeout=60)
@@ -161,3 +162,73 @@ class VolumeManagerRPCTestCase(base.VolumeTestCase):
         self.assertEqual('error',
                          self.api.get_copy_status(self.ctxt, HOST,
                                                   'm3')['state'])
+
+    def test_backend_stats_follow_create_and_delete(self):
+        free = lambda: self.api.get_backend_stats(  # noqa: E731
+            self.ctxt, HOST, 'pool')['free_capacity_bytes']
+        self.assertEqual(8 * MiB, free())
+        dst = self.api.create_volume(self.ctxt, HOST, 'pool', 'v1', MiB)
+        self.assertEqual(0, free())
+        self.api.delete_volume(self.ctxt, HOST, 'pool', 'v1', dst)
+        self.assertEqual(8 * MiB, free())
+        self.assertRaises(exception.BackendNotFound,
+                          self.api.get_backend_stats, self.ctxt, HOST, 'nope')
+
+    def test_heartbeat_leaves_out_a_backend_being_changed(self):
+        with self.manager._changing_capacity('pool'):
+            self.manager.report_state()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: any([s['name'] for s in b] == ['files']
+                        for _h, _b, b in self.conductor.states)))
+        self.manager.report_state()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: [s['name'] for s in self.conductor.states[-1][2]]
+            == ['files', 'pool']))
+
+    def test_lost_copies_are_reported_at_start(self):
+        copies = journal.CopyJournal(self.conf.state_path)
+        running = copies.new_entry('m-lost', 'v1', {}, 'pool', {}, 8 * MiB)
+        running['bytes_done'] = 3 * MiB
+        ended = copies.new_entry('m-ended', 'v2', {}, 'pool', {}, MiB)
+        ended.update(state='done', bytes_done=MiB)
+        for entry in (running, ended):
+            copies.save(entry)
+        restarted = manager.VolumeManager(HOST, self.conf)
+        restarted.init_host()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: len(self.conductor.finished) == 2))
+        self.assertEqual({'m-lost': (3 * MiB, 8 * MiB, manager.INTERRUPTED),
+                          'm-ended': (MiB, MiB, None)},
+                         self.conductor.finished)
+        self.assertEqual([], copies.entries())
+        self.assertEqual({'state': 'error', 'bytes_done': 3 * MiB,
+                          'bytes_total': 8 * MiB,
+                          'error': manager.INTERRUPTED},
+                         restarted.get_copy_status(self.ctxt, 'm-lost'))
+        self.assertEqual('done', restarted.get_copy_status(
+            self.ctxt, 'm-ended')['state'])
+        self.assertIsNone(restarted.get_copy_status(self.ctxt, 'm-other'))
+
+
+class OldWorker:
+    """A volume worker that speaks RPC 1.0 only."""
+    target = messaging.Target(version='1.0')
+
+    def create_volume(self, ctxt, backend, volume_id, size):
+        return {'driver_volume_type': 'file', 'data': {'path': '/x'}}
+
+
+class RPCVersionTestCase(base.VolumeTestCase):
+
+    def test_new_client_and_a_1_0_worker(self):
+        self.useFixture(base.MessagingFixture(self.conf))
+        server = rpc.get_server(rpc.VOLUME_TOPIC, 'oldhost', [OldWorker()])
+        server.start()
+        self.addCleanup(server.wait)
+        self.addCleanup(server.stop)
+        api = rpcapi.VolumeAPI(timeout=10)
+        ctxt = context.get_admin_context()
+        self.assertEqual('/x', api.create_volume(
+            ctxt, 'oldhost', 'files', 'v1', MiB)['data']['path'])
+        self.assertRaises(messaging.UnsupportedVersion,
+                          api.get_backend_stats, ctxt, 'oldhost', 'files')

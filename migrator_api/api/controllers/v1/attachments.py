@@ -38,7 +38,7 @@ class AttachmentController(base.Controller):
     def __init__(self, attachment_id):
         self.attachment_id = attachment_id
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(AttachmentController.index)
 
@@ -61,7 +61,7 @@ class AttachmentController(base.Controller):
 class AttachmentsController(base.Controller):
     item_param = 'attachment_id'
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(AttachmentsController.index)
 

@@ -33,7 +33,7 @@ class BackendController(base.Controller):
     def __init__(self, ident):
         self.ident = ident
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(BackendController.index)
 
@@ -47,7 +47,7 @@ class BackendController(base.Controller):
 class BackendsController(base.Controller):
     item_param = 'backend'
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(BackendsController.index)
 

@@ -89,7 +89,7 @@ class MigrationController(base.Controller):
     def __init__(self, migration_id):
         self.migration_id = migration_id
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(MigrationController.index)
 
@@ -100,7 +100,7 @@ class MigrationController(base.Controller):
         migration = db_api.migration_get(self.migration_id)
         return {'migration': migration_view(migration)}
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def cancel(self, **kw):
         utils.method_not_allowed(MigrationController.cancel)
 
@@ -117,7 +117,7 @@ class MigrationController(base.Controller):
 class MigrationsController(base.Controller):
     item_param = 'migration_id'
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(MigrationsController.index)
 

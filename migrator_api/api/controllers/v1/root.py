@@ -27,7 +27,7 @@ class V1Controller(base.Controller):
     migrations = migrations.MigrationsController()
     services = services.ServicesController()
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(V1Controller.index)
 

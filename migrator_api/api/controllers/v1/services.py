@@ -26,7 +26,7 @@ def service_view(service):
 
 class ServicesController(base.Controller):
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(ServicesController.index)
 

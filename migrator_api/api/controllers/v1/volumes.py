@@ -88,7 +88,7 @@ class VolumeController(base.Controller):
     def __init__(self, volume_id):
         self.volume_id = volume_id
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(VolumeController.index)
 
@@ -118,7 +118,7 @@ class VolumeController(base.Controller):
 class VolumesController(base.Controller):
     item_param = 'volume_id'
 
-    @pecan.expose(generic=True)
+    @pecan.expose(generic=True, template='json')
     def index(self, **kw):
         utils.method_not_allowed(VolumesController.index)
 
