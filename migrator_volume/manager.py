@@ -60,6 +60,8 @@ class VolumeManager:
         # Copies a previous run lost: status, and entries to report.
         self._lost = {}
         self._unreported = {}
+        #: {migration id: when}: cancels that came before their copy.
+        self._cancelled_early = {}
         self._changing = collections.Counter()
         self._stats_lock = threading.Lock()
 
@@ -170,6 +172,12 @@ class VolumeManager:
                 LOG.info('Copy %s is already running', migration_id)
                 return
             self._forget_finished()
+            if migration_id in self._cancelled_early:
+                # Its migration rolled back and deleted the destination,
+                # which may hold another volume by now: never write it.
+                LOG.warning('Copy %s arrived after its cancellation: not '
+                            'started', migration_id)
+                return
             job = copy_job.CopyJob(
                 ctxt, self.conf, self.backends, self.conductor,
                 self.notifier, migration_id, volume_id, src_location,
@@ -182,11 +190,22 @@ class VolumeManager:
         for migration_id, job in list(self._jobs.items()):
             if not job.running and job.finished_at < limit:
                 del self._jobs[migration_id]
+        for migration_id, when in list(self._cancelled_early.items()):
+            if when < limit:
+                del self._cancelled_early[migration_id]
 
     def cancel_copy(self, ctxt, migration_id):
-        """Cancel and wait until the copy no longer writes."""
+        """Cancel and wait until the copy no longer writes.
+
+        A cancel of a copy this worker has not seen yet (its copy_volume
+        cast is still on its way, or being dispatched by another thread)
+        is remembered, so that the copy never starts: the conductor goes
+        on to delete the destination once this returns.
+        """
         with self._jobs_lock:
             job = self._jobs.get(migration_id)
+            if job is None:
+                self._cancelled_early[migration_id] = time.monotonic()
         if job is None or not job.running:
             return False
         job.cancel()
