@@ -38,7 +38,7 @@ import oslo_messaging as messaging
 from migrator_api.common import context
 from migrator_api.common import exception
 from migrator_api.common import states
-from migrator_api.conductor import rpcapi as conductor_rpcapi
+from migrator_api.rpcapi import conductor as conductor_rpcapi
 from migrator_compute.drivers import base as driver_base
 from migrator_compute import journal
 

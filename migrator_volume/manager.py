@@ -27,7 +27,7 @@ import oslo_messaging as messaging
 from migrator_api.common import context
 from migrator_api.common import exception
 from migrator_api.common import states
-from migrator_api.conductor import rpcapi as conductor_rpcapi
+from migrator_api.rpcapi import conductor as conductor_rpcapi
 from migrator_volume import backends as mbackends
 from migrator_volume.copy import job as copy_job
 from migrator_volume.copy import journal as copy_journal

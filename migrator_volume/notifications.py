@@ -11,7 +11,7 @@ Publisher ``migrator-volume.<host>``; event types
 from oslo_log import log as logging
 
 from migrator_api.common import rpc
-from migrator_volume.copy import progress
+from migrator_api.rpcapi import payloads
 
 LOG = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class VolumeNotifier:
         payload = {
             'volume_id': volume_id,
             'migration_id': migration_id,
-            'percentage': progress.percentage(bytes_done, bytes_total),
+            'percentage': payloads.percentage(bytes_done, bytes_total),
             'bytes_done': bytes_done,
             'bytes_total': bytes_total,
         }

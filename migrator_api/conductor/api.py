@@ -14,9 +14,9 @@ from oslo_utils import timeutils
 
 from migrator_api.common import exception
 from migrator_api.common import states
-from migrator_api.conductor import rpcapi
 from migrator_api.db import api as db_api
-from migrator_compute import rpcapi as compute_rpcapi
+from migrator_api.rpcapi import compute as compute_rpcapi
+from migrator_api.rpcapi import conductor as conductor_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def create_volume(ctxt, size, backend, name=None):
         'name': name, 'size': size, 'status': states.CREATING,
         'backend_id': backend_row.id, 'project_id': ctxt.project_id,
         'user_id': ctxt.user_id, 'hidden': False})
-    rpcapi.ConductorAPI().create_volume(ctxt, volume.id)
+    conductor_rpcapi.ConductorAPI().create_volume(ctxt, volume.id)
     return volume
 
 
@@ -77,7 +77,7 @@ def delete_volume(ctxt, volume_id):
         raise exception.InvalidVolumeStatus(
             volume_id=volume_id, status=volume.status, action='delete',
             expected=' or '.join(deletable))
-    rpcapi.ConductorAPI().delete_volume(ctxt, volume_id)
+    conductor_rpcapi.ConductorAPI().delete_volume(ctxt, volume_id)
     return db_api.volume_get(volume_id)
 
 
@@ -101,7 +101,7 @@ def create_migration(ctxt, volume_id, dest_backend, force=False):
                                         project_id=ctxt.project_id)
     LOG.info('Migration %s of volume %s to backend %s accepted',
              migration.id, volume_id, backend_row.name)
-    rpcapi.ConductorAPI().start_migration(ctxt, migration.id)
+    conductor_rpcapi.ConductorAPI().start_migration(ctxt, migration.id)
     return migration
 
 
@@ -119,7 +119,7 @@ def cancel_migration(ctxt, migration_id):
                    'copying can be cancelled)')
     LOG.info('Cancel of migration %s (volume %s) requested', migration_id,
              migration.volume_id)
-    rpcapi.ConductorAPI().cancel_migration(ctxt, migration_id)
+    conductor_rpcapi.ConductorAPI().cancel_migration(ctxt, migration_id)
     return db_api.migration_get(migration_id)
 
 
@@ -157,7 +157,7 @@ def _abort_running_migration(ctxt, volume_id, action):
                 mig.id, {'cancel_requested': True},
                 expected={'status': mig.status,
                           'phase': states.MIGRATION_CANCELLABLE_PHASES})
-            rpcapi.ConductorAPI().cancel_migration(ctxt, mig.id)
+            conductor_rpcapi.ConductorAPI().cancel_migration(ctxt, mig.id)
         deadline = timeutils.utcnow_ts() + CONF.conductor.abort_timeout
         while timeutils.utcnow_ts() < deadline:
             if db_api.migration_get(mig.id).status not in \
@@ -179,7 +179,7 @@ def attach_volume(ctxt, volume_id, instance_uuid, host):
     if volume.migration_status in states.MIGRATION_RUNNING:
         _abort_running_migration(ctxt, volume_id, 'attach')
     attachment = db_api.attachment_create(volume_id, instance_uuid, host)
-    rpcapi.ConductorAPI().attach_volume(ctxt, attachment.id)
+    conductor_rpcapi.ConductorAPI().attach_volume(ctxt, attachment.id)
     return attachment
 
 
@@ -189,5 +189,5 @@ def detach_volume(ctxt, attachment_id):
     if volume.migration_status in states.MIGRATION_RUNNING:
         _abort_running_migration(ctxt, volume.id, 'detach')
     attachment = db_api.attachment_start_detach(attachment_id)
-    rpcapi.ConductorAPI().detach_volume(ctxt, attachment_id)
+    conductor_rpcapi.ConductorAPI().detach_volume(ctxt, attachment_id)
     return attachment

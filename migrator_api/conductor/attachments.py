@@ -8,7 +8,7 @@ from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.db import api as db_api
-from migrator_compute import rpcapi as compute_rpcapi
+from migrator_api.rpcapi import compute as compute_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

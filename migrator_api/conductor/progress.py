@@ -5,6 +5,7 @@ from oslo_utils import timeutils
 
 from migrator_api.common import states
 from migrator_api.db import api as db_api
+from migrator_api.rpcapi import payloads
 
 LOG = logging.getLogger(__name__)
 
@@ -32,12 +33,6 @@ def record(migration_id, bytes_done, bytes_total):
         expected={'phase': states.P_COPYING})
     if updated:
         LOG.info('Migration %s: %.1f%% copied (%d of %d bytes)',
-                 migration_id, percentage(bytes_done, bytes_total),
+                 migration_id, payloads.percentage(bytes_done, bytes_total),
                  bytes_done, bytes_total)
     return updated
-
-
-def percentage(done, total):
-    if not total:
-        return 0.0
-    return round(min(100.0, max(0.0, 100.0 * done / total)), 1)

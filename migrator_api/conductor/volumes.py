@@ -17,7 +17,8 @@ from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.db import api as db_api
-from migrator_volume import rpcapi as volume_rpcapi
+from migrator_api.rpcapi import payloads
+from migrator_api.rpcapi import volume as volume_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)
@@ -106,8 +107,7 @@ def create(volume_id):
 def volume_size(location, requested):
     """The size a volume really has: a block backend gives it a whole
     device, which may be larger than requested (sizes round up)."""
-    return max(requested, int((location.get('data') or {}).get('size')
-                              or requested))
+    return max(requested, payloads.location_size(location, requested))
 
 
 def delete(volume_id):

@@ -27,7 +27,7 @@ from migrator_api.common import threads
 from migrator_api.conductor import migrate
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
-from migrator_volume import rpcapi as volume_rpcapi
+from migrator_api.rpcapi import volume as volume_rpcapi
 
 CONF = cfg.CONF
 LOG = logging.getLogger(__name__)

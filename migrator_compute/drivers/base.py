@@ -3,10 +3,7 @@ migration contract, plus attach and detach.
 
 Every call names attachments by id; paths come only from the
 Cinder-shaped connection info given at attach time (or, for the
-destination, at complete time)::
-
-    {"driver_volume_type": "file",  "data": {"path": "/srv/vol-1"}}
-    {"driver_volume_type": "block", "data": {"device_path": "/dev/loop3"}}
+destination, at complete time): see migrator_api.rpcapi.payloads.
 
 Drivers are thread-safe: the agent's RPC manager calls them from the
 threads of oslo.messaging's threading executor.
@@ -16,35 +13,6 @@ import abc
 import os
 
 from migrator_api.common import exception
-
-FILE = 'file'
-BLOCK = 'block'
-SUPPORTED_TYPES = (FILE, BLOCK)
-
-
-def connection_path(connection_info):
-    """``(kind, path)`` of a Cinder-shaped connection info.
-
-    ``kind`` is ``file`` or ``block``; anything else is refused.
-    """
-    if not isinstance(connection_info, dict):
-        raise exception.InvalidInput(reason='connection_info must be a '
-                                            'dict')
-    kind = connection_info.get('driver_volume_type')
-    data = connection_info.get('data') or {}
-    if kind == FILE:
-        path = data.get('path')
-    elif kind == BLOCK:
-        path = data.get('device_path')
-    else:
-        raise exception.InvalidInput(
-            reason='unsupported driver_volume_type %r (supported: %s)'
-                   % (kind, ', '.join(SUPPORTED_TYPES)))
-    if not path or not os.path.isabs(path):
-        raise exception.InvalidInput(
-            reason='connection_info of type %s needs an absolute %s'
-                   % (kind, 'path' if kind == FILE else 'device_path'))
-    return kind, path
 
 
 def same_path(a, b):

@@ -22,6 +22,7 @@ from oslo_log import log as logging
 
 from migrator_api.common import exception
 from migrator_api.common import threads
+from migrator_api.rpcapi import payloads
 from migrator_compute.drivers import base
 from migrator_compute import journal as J
 
@@ -100,7 +101,7 @@ class OfflineDriver(base.ComputeDriver):
         return record
 
     def attach_volume(self, instance_uuid, attachment_id, connection_info):
-        base.connection_path(connection_info)
+        payloads.location_path(connection_info)
         with self._lock:
             old = self.journal.load(attachment_id)
             if old is not None:
@@ -174,10 +175,10 @@ class OfflineDriver(base.ComputeDriver):
                     reason='its power state is %s; this host cannot move '
                            'a running guest\'s writes, so the instance '
                            'must be shut off' % inst['power_state'])
-            kind, path = base.connection_path(record['connection_info'])
+            kind, path = payloads.location_path(record['connection_info'])
             others = [r['attachment_id'] for r in self.journal.records()
                       if r['attachment_id'] != attachment_id and
-                      base.connection_path(r['connection_info']) ==
+                      payloads.location_path(r['connection_info']) ==
                       (kind, path)]
             if others:
                 raise exception.MultiAttachRefused(
@@ -217,7 +218,7 @@ class OfflineDriver(base.ComputeDriver):
     def migration_complete(self, instance_uuid, src_attachment_id,
                            dst_attachment_id, dst_connection_info,
                            on_done=None):
-        kind, path = base.connection_path(dst_connection_info)
+        kind, path = payloads.location_path(dst_connection_info)
         with self._lock:
             record = self.journal.load(src_attachment_id)
             if record is None:

@@ -10,6 +10,7 @@ import abc
 import re
 
 from migrator_api.common import exception
+from migrator_api.rpcapi import payloads
 
 _VOLUME_ID_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$')
 
@@ -64,13 +65,8 @@ class VolumeDriver(metaclass=abc.ABCMeta):
     def get_stats(self):
         """What the conductor schedules on (reported with heartbeats)."""
         total, free = self._capacity()
-        return {
-            'name': self.name,
-            'backend_type': self.backend_type,
-            'capabilities': self.capabilities(),
-            'total_capacity_bytes': total,
-            'free_capacity_bytes': free,
-        }
+        return payloads.backend_stats(self.name, self.backend_type,
+                                      self.capabilities(), total, free)
 
     @abc.abstractmethod
     def _capacity(self):
@@ -100,15 +96,11 @@ class VolumeDriver(metaclass=abc.ABCMeta):
         :raises VolumeNotFound: it names no existing volume.
         """
 
-    def _location_data(self, location, key):
-        """The ``data[key]`` of a location of this backend's type."""
-        if (not isinstance(location, dict)
-                or location.get('driver_volume_type') != self.backend_type
-                or not isinstance(location.get('data'), dict)
-                or not isinstance(location['data'].get(key), str)):
+    def _location_path(self, location):
+        """The path a location of this backend's type names."""
+        try:
+            return payloads.location_path(location, (self.backend_type,))[1]
+        except exception.InvalidInput as e:
             raise exception.InvalidInput(
-                reason='location %r is not a %s location of backend %s '
-                       '(expected {"driver_volume_type": "%s", "data": '
-                       '{"%s": ...}})' % (location, self.backend_type,
-                                          self.name, self.backend_type, key))
-        return location['data'][key]
+                reason='not a location of backend %s: %s'
+                       % (self.name, e.kwargs['reason']))

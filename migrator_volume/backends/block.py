@@ -14,6 +14,7 @@ import threading
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.rpcapi import payloads
 from migrator_volume.backends import base
 from migrator_volume import fsutils
 
@@ -101,9 +102,7 @@ class BlockDriver(base.VolumeDriver):
     def _location(self, device):
         # A guest attached to the volume sees the whole device: the
         # volume's size is the device's (the conductor records it).
-        return {'driver_volume_type': self.backend_type,
-                'data': {'device_path': device,
-                         'size': self._sizes[device]}}
+        return payloads.block_location(device, self._sizes[device])
 
     def _device_of(self, volume_id):
         for device, entry in self._allocations.items():
@@ -184,7 +183,7 @@ class BlockDriver(base.VolumeDriver):
             os.close(fd)
 
     def _checked_device(self, location):
-        device = self._location_data(location, 'device_path')
+        device = self._location_path(location)
         if device not in self.devices:
             raise exception.InvalidInput(
                 reason='%s is not a device of backend %s (its devices: %s)'

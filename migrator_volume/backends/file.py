@@ -10,6 +10,7 @@ import os
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.rpcapi import payloads
 from migrator_volume.backends import base
 from migrator_volume import fsutils
 
@@ -46,8 +47,7 @@ class FileDriver(base.VolumeDriver):
         return os.path.join(self.directory, PREFIX + volume_id)
 
     def _location(self, path):
-        return {'driver_volume_type': self.backend_type,
-                'data': {'path': path}}
+        return payloads.file_location(path)
 
     def create_volume(self, volume_id, size):
         base.check_volume_id(volume_id)
@@ -99,7 +99,7 @@ class FileDriver(base.VolumeDriver):
         LOG.info('Deleted volume %s (%s)', volume_id, path)
 
     def _checked_path(self, location):
-        path = self._location_data(location, 'path')
+        path = self._location_path(location)
         real = os.path.realpath(path)
         name = os.path.basename(real)
         if (os.path.dirname(real) != self.directory

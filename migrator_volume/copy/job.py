@@ -21,6 +21,7 @@ from oslo_log import log as logging
 
 from migrator_api.common import exception
 from migrator_api.common import threads
+from migrator_api.rpcapi import payloads
 from migrator_volume import backends as mbackends
 from migrator_volume.backends import base
 from migrator_volume import copy as mcopy
@@ -28,10 +29,10 @@ from migrator_volume.copy import progress
 
 LOG = logging.getLogger(__name__)
 
-RUNNING = 'running'
-DONE = 'done'
-ERROR = 'error'
-CANCELLED = 'cancelled'
+RUNNING = payloads.COPY_RUNNING
+DONE = payloads.COPY_DONE
+ERROR = payloads.COPY_ERROR
+CANCELLED = payloads.COPY_CANCELLED
 
 #: The end of a copy stopped because its worker stops.
 STOPPED = 'the volume worker stopped; the copy was interrupted'
@@ -84,8 +85,8 @@ class CopyJob:
         return location in (self.src_location, self.dst_location)
 
     def status(self):
-        return {'state': self.state, 'bytes_done': self.bytes_done,
-                'bytes_total': self.size, 'error': self.error}
+        return payloads.copy_status(self.state, self.bytes_done, self.size,
+                                    self.error)
 
     def start(self):
         """Record the copy in the journal, then run it in a thread."""

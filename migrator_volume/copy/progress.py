@@ -11,15 +11,9 @@ import threading
 from oslo_log import log as logging
 
 from migrator_api.common import threads
+from migrator_api.rpcapi import payloads
 
 LOG = logging.getLogger(__name__)
-
-
-def percentage(bytes_done, bytes_total):
-    """Percentage done, rounded to 0.01, 100 for an empty copy."""
-    if not bytes_total:
-        return 100.0
-    return round(100.0 * min(bytes_done, bytes_total) / bytes_total, 2)
 
 
 class ProgressPoller:
@@ -53,7 +47,7 @@ class ProgressPoller:
         """Take and report one reading."""
         done, total = self._get_progress()
         LOG.info('Copy %s: %.2f%% (%d of %d bytes)', self._label,
-                 percentage(done, total), done, total)
+                 payloads.percentage(done, total), done, total)
         for callback in self._callbacks:
             try:
                 callback(done, total)

@@ -9,7 +9,7 @@ import libvirt
 from oslo_log import log as logging
 
 from migrator_api.common import exception
-from migrator_compute.drivers import base
+from migrator_api.rpcapi import payloads
 from migrator_compute.drivers.libvirt import blockjob
 from migrator_compute.drivers.libvirt import guest
 
@@ -21,13 +21,13 @@ class AttachFlows(object):
     # -- attach / detach --------------------------------------------------
 
     def attach_volume(self, instance_uuid, attachment_id, connection_info):
-        kind, path = base.connection_path(connection_info)
+        kind, path = payloads.location_path(connection_info)
         with self._att_lock(attachment_id), self._dom_lock(instance_uuid):
             old = self.journal.load(attachment_id)
             if old is not None:
                 if old['instance_uuid'] == instance_uuid and \
                         old.get('state') == 'attached' and \
-                        base.connection_path(old['connection_info']) == \
+                        payloads.location_path(old['connection_info']) == \
                         (kind, path):
                     return {'target': old['target'], 'bus': 'scsi'}
                 raise exception.Conflict(

@@ -18,6 +18,7 @@ import libvirt
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.rpcapi import payloads
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import attach
 from migrator_compute.drivers.libvirt import blockjob
@@ -208,7 +209,7 @@ class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
                 raise exception.Conflict(
                     reason='attachment %s is already migrating (%s)'
                            % (attachment_id, mig['step']))
-            kind, path = base.connection_path(record['connection_info'])
+            kind, path = payloads.location_path(record['connection_info'])
             self._check_not_shared(record, path)
             dom = self.host.domain(instance_uuid)
             if dom.isActive():
@@ -246,7 +247,7 @@ class LibvirtDriver(attach.AttachFlows, live.LiveFlows,
     def migration_complete(self, instance_uuid, src_attachment_id,
                            dst_attachment_id, dst_connection_info,
                            on_done=None):
-        dst_kind, dst_path = base.connection_path(dst_connection_info)
+        dst_kind, dst_path = payloads.location_path(dst_connection_info)
         with self._att_lock(src_attachment_id):
             record = self.journal.load(src_attachment_id)
             if record is None:

@@ -8,7 +8,7 @@ from xml.etree import ElementTree as ET
 
 import libvirt
 
-from migrator_compute.drivers import base
+from migrator_api.rpcapi import payloads
 
 # The path a locked stopped domain's disk points at.  It never exists,
 # so libvirt refuses to start the domain ("Cannot access storage file
@@ -107,7 +107,7 @@ def set_source(disk, kind, path, fmt):
     disk.set('type', kind)
     for old in disk.findall('source') + disk.findall('backingStore'):
         disk.remove(old)
-    src = ET.Element('source', {'file' if kind == base.FILE else 'dev':
+    src = ET.Element('source', {'file' if kind == payloads.FILE else 'dev':
                                 path})
     drv = disk.find('driver')
     if drv is None:
@@ -127,7 +127,7 @@ def chain_disk(disk, chain):
     for kind, path, fmt in rest:
         store = ET.Element('backingStore', {'type': kind})
         ET.SubElement(store, 'format', {'type': fmt})
-        ET.SubElement(store, 'source', {'file' if kind == base.FILE
+        ET.SubElement(store, 'source', {'file' if kind == payloads.FILE
                                         else 'dev': path})
         parent.insert(index, store)
         parent, index = store, len(store)
@@ -137,7 +137,7 @@ def chain_disk(disk, chain):
 def new_disk_xml(target, kind, path, fmt='raw', bus='scsi'):
     disk = ET.Element('disk', {'type': kind, 'device': 'disk'})
     ET.SubElement(disk, 'driver', {'name': 'qemu', 'type': fmt})
-    ET.SubElement(disk, 'source', {'file' if kind == base.FILE else 'dev':
+    ET.SubElement(disk, 'source', {'file' if kind == payloads.FILE else 'dev':
                                    path})
     ET.SubElement(disk, 'target', {'dev': target, 'bus': bus})
     return tostring(disk)
@@ -145,7 +145,7 @@ def new_disk_xml(target, kind, path, fmt='raw', bus='scsi'):
 
 def lock_disk(disk, lock_path):
     """Make ``disk`` unusable: point it at a path that never exists."""
-    set_source(disk, base.FILE, lock_path, 'raw')
+    set_source(disk, payloads.FILE, lock_path, 'raw')
     return disk
 
 

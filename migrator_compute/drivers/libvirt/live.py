@@ -25,6 +25,7 @@ import time
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.rpcapi import payloads
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import blockjob
 from migrator_compute.drivers.libvirt import guest
@@ -82,7 +83,7 @@ class LiveFlows(object):
             images.create_overlay(overlay, src, record['migration']['size'])
             self._step(record, 'start:lock')
             self._put_lock(record, self._stands_for(
-                record, (base.FILE, overlay, 'qcow2'), (kind, src, 'raw')))
+                record, (payloads.FILE, overlay, 'qcow2'), (kind, src, 'raw')))
             self._step(record, 'start:snapshot')
             self._snapshot(record, root, overlay)
             top = blockjob.live_top(self.host, uuid, target)
@@ -190,7 +191,7 @@ class LiveFlows(object):
         mig = record['migration']
         fields = {'fold_image': mig['overlay2']}
         disk = self._stands_for(
-            record, (base.FILE, mig['overlay2'], 'qcow2'),
+            record, (payloads.FILE, mig['overlay2'], 'qcow2'),
             (mig['destination_kind'], mig['destination'], 'raw'))
         if disk is not None:
             fields['locked_disk'] = guest.tostring(disk)

@@ -37,6 +37,7 @@ guest wrote after the pivot.
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.rpcapi import payloads
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import images
@@ -188,7 +189,7 @@ class Recovery(object):
 
     def _recover_attach(self, record):
         uuid, target = record['instance_uuid'], record['target']
-        _kind, path = base.connection_path(record['connection_info'])
+        _kind, path = payloads.location_path(record['connection_info'])
         roots = [self._persistent_root(uuid)]
         if self._is_active(uuid):
             roots.append(guest.parse(

@@ -13,8 +13,8 @@ import os
 from migrator_api.common import context
 from migrator_api.common import rpc
 from migrator_api.common import service
+from migrator_api.rpcapi import volume as volume_rpcapi
 from migrator_volume import manager
-from migrator_volume import rpcapi
 from tests.unit.volume import base
 from tests.unit.volume import test_manager
 
@@ -41,7 +41,7 @@ class TestCopyCastAfterCancel(base.VolumeTestCase):
         svc = service.Service(rpc.VOLUME_TOPIC, HOST, self.manager)
         svc.start()
         self.addCleanup(svc.stop)
-        self.api = rpcapi.VolumeAPI(timeout=60)
+        self.api = volume_rpcapi.VolumeAPI(timeout=60)
         self.ctxt = context.get_admin_context()
 
     def test_late_copy_never_writes_the_freed_destination(self):

@@ -12,8 +12,8 @@ import oslo_messaging as messaging
 from migrator_api.common import context
 from migrator_api.common import rpc
 from migrator_api.common import service
+from migrator_api.rpcapi import compute as compute_rpcapi
 from migrator_compute import manager
-from migrator_compute import rpcapi
 from tests.integration.compute import base as compute_base
 from tests.integration import fixtures_libvirt as fl
 from tests.unit.volume import base as volume_base
@@ -71,7 +71,7 @@ class ServiceMixin(object):
         server.start()
         self.addCleanup(server.wait)
         self.addCleanup(server.stop)
-        self.api = rpcapi.ComputeAPI(timeout=WAIT)
+        self.api = compute_rpcapi.ComputeAPI(timeout=WAIT)
         self.ctxt = context.get_admin_context()
 
     def start_service(self, driver=None, report_interval=None):
@@ -92,7 +92,7 @@ class ServiceMixin(object):
 
 
 class ComputeServiceTestCase(ServiceMixin, compute_base.LibvirtTestCase):
-    """Real libvirt domains driven through migrator_compute.rpcapi.
+    """Real libvirt domains driven through migrator_compute.compute_rpcapi.
 
     ``self.driver`` (from the compute driver tests) is a second driver
     on the agent's journal: the tests only read through it."""

@@ -4,9 +4,9 @@ import os
 import threading
 
 from migrator_api.common import context
+from migrator_api.rpcapi import payloads
 from migrator_volume import backends
 from migrator_volume.copy import job as copy_job
-from migrator_volume.copy import progress
 from migrator_volume import notifications
 from tests.unit.volume import base
 
@@ -86,7 +86,7 @@ class CopyJobTestCase(base.VolumeTestCase):
         progress_payloads = [payload for event, payload, _p in sent
                              if event == 'volume.migration.progress']
         for payload in progress_payloads:
-            self.assertEqual(progress.percentage(payload['bytes_done'], size),
+            self.assertEqual(payloads.percentage(payload['bytes_done'], size),
                              payload['percentage'])
         self.assertGreaterEqual(
             len({p['percentage'] for p in progress_payloads}), 3)
@@ -139,12 +139,3 @@ class CopyJobTestCase(base.VolumeTestCase):
         self.assertEqual(status['error'], self.reporter.finished[0][3])
         self.assertEqual('volume.migration.error',
                          self.messaging.notifications()[-1][0])
-
-
-class PercentageTestCase(base.VolumeTestCase):
-
-    def test_percentage(self):
-        self.assertEqual(0.0, progress.percentage(0, 10))
-        self.assertEqual(33.33, progress.percentage(1, 3))
-        self.assertEqual(100.0, progress.percentage(12, 10))
-        self.assertEqual(100.0, progress.percentage(0, 0))

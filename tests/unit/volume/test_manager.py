@@ -11,10 +11,10 @@ from migrator_api.common import context
 from migrator_api.common import exception
 from migrator_api.common import rpc
 from migrator_api.common import service
+from migrator_api.rpcapi import volume as volume_rpcapi
 from migrator_volume.copy import journal
 from migrator_volume import fsutils
 from migrator_volume import manager
-from migrator_volume import rpcapi
 from tests.unit.volume import base
 
 MiB = base.MiB
@@ -71,7 +71,7 @@ class VolumeManagerRPCTestCase(base.VolumeTestCase):
                                        report_interval=1)
         self.service.start()
         self.addCleanup(self.service.stop)
-        self.api = rpcapi.VolumeAPI(timeout=60)
+        self.api = volume_rpcapi.VolumeAPI(timeout=60)
         self.ctxt = context.get_admin_context()
 
     def test_heartbeat_reports_backends(self):
@@ -226,7 +226,7 @@ class RPCVersionTestCase(base.VolumeTestCase):
         server.start()
         self.addCleanup(server.wait)
         self.addCleanup(server.stop)
-        api = rpcapi.VolumeAPI(timeout=10)
+        api = volume_rpcapi.VolumeAPI(timeout=10)
         ctxt = context.get_admin_context()
         self.assertEqual('/x', api.create_volume(
             ctxt, 'oldhost', 'files', 'v1', MiB)['data']['path'])

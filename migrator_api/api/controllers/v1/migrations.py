@@ -16,9 +16,9 @@ from migrator_api.api import validation
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.conductor import api as conductor_api
-from migrator_api.conductor import progress
 from migrator_api.db import api as db_api
 from migrator_api import policy
+from migrator_api.rpcapi import payloads
 
 ACCEPTED_MESSAGE = ('Your migration request has been received. Please check '
                     'migration status and the server log to see more '
@@ -28,7 +28,7 @@ ACCEPTED_MESSAGE = ('Your migration request has been received. Please check '
 def percentage(migration):
     if migration.status == states.M_SUCCESS:
         return 100.0
-    return progress.percentage(migration.bytes_done, migration.bytes_total)
+    return payloads.percentage(migration.bytes_done, migration.bytes_total)
 
 
 def eta_seconds(migration):

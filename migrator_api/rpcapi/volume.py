@@ -14,10 +14,10 @@ Versions:
 """
 
 from migrator_api.common import rpc
-from migrator_api.common import rpcapi_base
+from migrator_api.rpcapi import base
 
 
-class VolumeAPI(rpcapi_base.RPCAPI):
+class VolumeAPI(base.RPCAPI):
     TOPIC = rpc.VOLUME_TOPIC
     RPC_API_VERSION = '1.1'
 

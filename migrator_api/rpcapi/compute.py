@@ -11,10 +11,10 @@ Versions:
 """
 
 from migrator_api.common import rpc
-from migrator_api.common import rpcapi_base
+from migrator_api.rpcapi import base
 
 
-class ComputeAPI(rpcapi_base.RPCAPI):
+class ComputeAPI(base.RPCAPI):
     TOPIC = rpc.COMPUTE_TOPIC
     RPC_API_VERSION = '1.0'
 

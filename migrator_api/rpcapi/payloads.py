@@ -1,0 +1,98 @@
+"""The shapes that travel over RPC, and their one set of helpers.
+
+Locations
+    A volume's location is a connection description in the shape of
+    Cinder's ``connection_info``, never a bare path::
+
+        {"driver_volume_type": "file",  "data": {"path": "/srv/a/volume-ID"}}
+        {"driver_volume_type": "block", "data": {"device_path": "/dev/loop3",
+                                                 "size": 1073741824}}
+
+    Only the volume worker that owns a location turns it into a local
+    path (after checking that it points into its backend); a compute
+    agent opens what the description names.
+
+Copy status (``VolumeAPI.get_copy_status``)
+    ``{"state": "running"|"done"|"error"|"cancelled", "bytes_done",
+    "bytes_total", "error": str|None}``, or None for a copy the worker
+    does not know.
+
+Progress (``ConductorAPI.copy_progress``/``copy_finished``)
+    ``bytes_done`` of ``bytes_total``; ``percentage()`` is the one way
+    every process turns them into a percentage.
+
+Backend stats (``ConductorAPI.report_state``, ``VolumeAPI.get_backend_stats``)
+    ``{"name", "backend_type", "capabilities": {...},
+    "total_capacity_bytes", "free_capacity_bytes"}``.
+"""
+
+import os
+
+from migrator_api.common import exception
+
+FILE = 'file'
+BLOCK = 'block'
+#: ``driver_volume_type`` -> the ``data`` key naming the local path.
+PATH_KEYS = {FILE: 'path', BLOCK: 'device_path'}
+
+COPY_RUNNING = 'running'
+COPY_DONE = 'done'
+COPY_ERROR = 'error'
+COPY_CANCELLED = 'cancelled'
+COPY_ENDED = (COPY_DONE, COPY_ERROR, COPY_CANCELLED)
+
+
+def file_location(path):
+    return {'driver_volume_type': FILE, 'data': {'path': path}}
+
+
+def block_location(device_path, size):
+    return {'driver_volume_type': BLOCK,
+            'data': {'device_path': device_path, 'size': size}}
+
+
+def location_path(location, kinds=tuple(PATH_KEYS)):
+    """``(kind, path)`` of a location of one of ``kinds``; InvalidInput
+    for anything else (not a dict, another type, a relative path)."""
+    if not isinstance(location, dict):
+        raise exception.InvalidInput(
+            reason='a location must be a connection description (a dict), '
+                   'not %r' % (location,))
+    kind = location.get('driver_volume_type')
+    if kind not in kinds:
+        raise exception.InvalidInput(
+            reason='unsupported driver_volume_type %r (supported: %s)'
+                   % (kind, ', '.join(kinds)))
+    data = location.get('data')
+    path = data.get(PATH_KEYS[kind]) if isinstance(data, dict) else None
+    if not isinstance(path, str) or not os.path.isabs(path):
+        raise exception.InvalidInput(
+            reason='a %s location needs an absolute data.%s, not %r'
+                   % (kind, PATH_KEYS[kind], location))
+    return kind, path
+
+
+def location_size(location, default):
+    """The size a location records (a block device's), else ``default``."""
+    data = location.get('data') if isinstance(location, dict) else None
+    size = data.get('size') if isinstance(data, dict) else None
+    return size if isinstance(size, int) and size > 0 else default
+
+
+def copy_status(state, bytes_done, bytes_total, error=None):
+    return {'state': state, 'bytes_done': bytes_done,
+            'bytes_total': bytes_total, 'error': error}
+
+
+def backend_stats(name, backend_type, capabilities, total, free):
+    return {'name': name, 'backend_type': backend_type,
+            'capabilities': capabilities, 'total_capacity_bytes': total,
+            'free_capacity_bytes': free}
+
+
+def percentage(bytes_done, bytes_total):
+    """Percentage done, rounded to 0.1, between 0 and 100 (0 when the
+    total is not known)."""
+    if not bytes_total:
+        return 0.0
+    return round(min(100.0, max(0.0, 100.0 * bytes_done / bytes_total)), 1)
