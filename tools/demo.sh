@@ -64,7 +64,7 @@ if [ "$LIVE" = 1 ]; then
   done
   if has_compute; then
     step "live migration of a volume attached to a running guest"
-    MIGRATOR_DEMO_SIZE_MIB=$SIZE_MIB python3 tools/demo_live.py
+    MIGRATOR_DEMO_SIZE_MIB=$SIZE_MIB python3 -u tools/demo_live.py
     rc=$?
     [ $rc = 3 ] || exit $rc
     echo "== falling back to a volume that is not attached"
