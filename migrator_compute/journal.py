@@ -15,6 +15,7 @@ rename over the record, fsync of the directory.
 """
 
 import copy
+import enum
 import json
 import os
 import re
@@ -23,28 +24,110 @@ import time
 
 from oslo_log import log as logging
 
+from migrator_api.common import fileutils
+
 LOG = logging.getLogger(__name__)
 
 _SAFE_ID = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}$')
 _SUFFIX = '.json'
 
-# The steps of a migration.  A record's ``migration['step']`` names the
-# step about to be taken; the part before ':' is its phase.
-#   start:overlay, start:lock, start:snapshot -> frozen       (running)
-#   offline:lock                           -> offline:locked  (shut off)
-#   complete:overlay2, complete:copy, complete:pivot -> switched
-#   complete:cold-lock, complete:cold-rebase         -> switched
-#   complete:offline                                 -> switched
-#   fold:commit, fold:pivot | fold:cold-lock, fold:cold-commit,
-#   fold:config, fold:cleanup              -> finished (record moves to the
-#                                             destination attachment)
-#   cancel:requested, cancel:commit, cancel:pivot | cancel:cold-lock,
-#   cancel:cold-commit, cancel:config, cancel:cleanup -> no migration
-FROZEN = 'frozen'
-SWITCHED = 'switched'
-FINISHED = 'finished'
-OFFLINE_LOCK = 'offline:lock'
-OFFLINE_LOCKED = 'offline:locked'
+
+class Phase(enum.StrEnum):
+    """The part of a step's name before ':' (the whole name when there
+    is none)."""
+    START = 'start'
+    FROZEN = 'frozen'
+    OFFLINE = 'offline'
+    COMPLETE = 'complete'
+    SWITCHED = 'switched'
+    FOLD = 'fold'
+    FINISHED = 'finished'
+    CANCEL = 'cancel'
+    CANCELLED = 'cancelled'
+
+
+class Step(enum.StrEnum):
+    """The steps of a migration, as a record's ``migration['step']``
+    names them: the step about to be taken.  The values are what the
+    journal files hold, so that records written by earlier versions
+    are recovered.
+
+    ::
+
+      start:overlay, start:lock, start:snapshot -> frozen      (running)
+      offline:lock                           -> offline:locked (shut off)
+      complete:overlay2, complete:copy, complete:pivot  (live)
+      complete:cold-lock, complete:cold-rebase  (the domain went down)
+      complete:offline                      (shut off)   -> switched
+      fold:commit, fold:pivot | fold:cold-lock, fold:cold-commit,
+      fold:config, fold:cleanup -> finished (the record moves to the
+                                             destination attachment)
+      cancel:requested, cancel:commit, cancel:pivot | cancel:cold-lock,
+      cancel:cold-commit, cancel:config, cancel:cleanup -> no migration
+                                             (``last_migration`` says
+                                             ``cancelled``)
+    """
+    START_OVERLAY = 'start:overlay'
+    START_LOCK = 'start:lock'
+    START_SNAPSHOT = 'start:snapshot'
+    FROZEN = 'frozen'
+    OFFLINE_LOCK = 'offline:lock'
+    OFFLINE_LOCKED = 'offline:locked'
+    COMPLETE_OVERLAY2 = 'complete:overlay2'
+    COMPLETE_COPY = 'complete:copy'
+    COMPLETE_PIVOT = 'complete:pivot'
+    COMPLETE_COLD_LOCK = 'complete:cold-lock'
+    COMPLETE_COLD_REBASE = 'complete:cold-rebase'
+    COMPLETE_OFFLINE = 'complete:offline'
+    SWITCHED = 'switched'
+    FOLD_COMMIT = 'fold:commit'
+    FOLD_PIVOT = 'fold:pivot'
+    FOLD_COLD_LOCK = 'fold:cold-lock'
+    FOLD_COLD_COMMIT = 'fold:cold-commit'
+    FOLD_CONFIG = 'fold:config'
+    FOLD_CLEANUP = 'fold:cleanup'
+    FINISHED = 'finished'
+    CANCEL_REQUESTED = 'cancel:requested'
+    CANCEL_COMMIT = 'cancel:commit'
+    CANCEL_PIVOT = 'cancel:pivot'
+    CANCEL_COLD_LOCK = 'cancel:cold-lock'
+    CANCEL_COLD_COMMIT = 'cancel:cold-commit'
+    CANCEL_CONFIG = 'cancel:config'
+    CANCEL_CLEANUP = 'cancel:cleanup'
+    #: Not a step of a running migration: ``last_migration['step']``
+    #: once a rollback ended.
+    CANCELLED = 'cancelled'
+
+    @property
+    def phase(self):
+        return Phase(self.value.partition(':')[0])
+
+    @classmethod
+    def of(cls, migration):
+        """The step ``migration`` (a record's ``migration``) is at: None
+        for no migration, or one that has not taken its first step.
+        Raises UnknownStep for a name this version does not know."""
+        value = migration.get('step') if migration else None
+        if value is None:
+            return None
+        try:
+            return cls(value)
+        except ValueError:
+            raise UnknownStep('unknown migration step %r' % (value,))
+
+
+class UnknownStep(ValueError):
+    """A journal record names a step this version does not know."""
+
+
+class Mode(enum.StrEnum):
+    """A record's ``migration['mode']``."""
+    LIVE = 'live'           # the domain ran at start: overlays
+    OFFLINE = 'offline'     # the domain was shut off at start: the lock
+
+
+#: Steps in which a migration waits for cancel or complete.
+FROZEN_STEPS = frozenset({Step.FROZEN, Step.OFFLINE_LOCKED})
 
 
 def _check_id(attachment_id):
@@ -67,14 +150,6 @@ def _dir_lock(path):
                                      threading.Lock())
 
 
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class Journal(object):
     """Records of attachments and their migrations, on local disk."""
 
@@ -92,19 +167,8 @@ class Journal(object):
         ``attachment_id`` by default)."""
         final = self._file(record[self.key])
         record['updated_at'] = time.time()
-        data = json.dumps(record, indent=1, sort_keys=True).encode()
-        tmp = '%s.%d.%d.tmp' % (final, os.getpid(), threading.get_ident())
         with self._lock:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.replace(tmp, final)
-            _fsync_dir(self.path)
+            fileutils.write_json_atomic(final, record)
         return record
 
     def load(self, attachment_id):
@@ -121,7 +185,7 @@ class Journal(object):
                 os.unlink(self._file(attachment_id))
             except FileNotFoundError:
                 return
-            _fsync_dir(self.path)
+            fileutils.fsync_dir(self.path)
 
     def records(self):
         """Every record, oldest first.  Stray temporary files of an
@@ -136,7 +200,8 @@ class Journal(object):
         out = []
         for name in sorted(os.listdir(self.path)):
             full = os.path.join(self.path, name)
-            if name.endswith('.tmp'):
+            # (Temporary files of older versions ended with ".tmp".)
+            if fileutils.is_temporary(name) or name.endswith('.tmp'):
                 LOG.info('Removing unfinished journal write %s', full)
                 try:
                     os.unlink(full)
@@ -158,8 +223,9 @@ class Journal(object):
         ``step`` (with ``fields`` merged into the migration), durably."""
         migration = record['migration']
         migration.update(fields)
-        migration['step'] = step
-        migration.setdefault('history', []).append([step, time.time()])
+        migration['step'] = Step(step)
+        migration.setdefault('history', []).append([migration['step'],
+                                                    time.time()])
         return self.save(record)
 
     @staticmethod

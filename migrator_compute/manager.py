@@ -46,8 +46,14 @@ LOG = logging.getLogger(__name__)
 
 COMPLETE = 'complete'
 CANCEL = 'cancel'
-#: Driver steps in which a migration waits for cancel or complete.
-FROZEN_STEPS = (journal.FROZEN, journal.OFFLINE_LOCKED)
+
+
+def _frozen(migration):
+    """Whether the driver's migration waits for cancel or complete."""
+    try:
+        return journal.Step.of(migration) in journal.FROZEN_STEPS
+    except journal.UnknownStep:     # written by another version
+        return False
 
 
 def _wrap(fn):
@@ -198,9 +204,11 @@ class ComputeManager:
         step: nothing half-done is left that a recovery would finish."""
         try:
             step = self.driver.migration_state(entry['attachment_id'])
+        except journal.UnknownStep:  # written by another version
+            return False
         except ValueError:          # not even a valid attachment id
             return True
-        return step is None or step in FROZEN_STEPS
+        return step is None or step in journal.FROZEN_STEPS
 
     def _on_done(self, ctxt, entry):
         def on_done(error):
@@ -252,7 +260,7 @@ class ComputeManager:
                 return self._finished(ctxt, entry, None)
         elif src is not None and not mig:
             return self._finished(ctxt, entry, None)
-        if mig and mig['step'] in FROZEN_STEPS:
+        if mig and _frozen(mig):
             if entry['operation'] == CANCEL:
                 LOG.info('Migration %s: running the cancel of %s accepted '
                          'before the restart', entry['migration_id'], aid)

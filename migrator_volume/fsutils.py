@@ -4,7 +4,6 @@ the copiers."""
 import ctypes
 import errno
 import fcntl
-import json
 import mmap
 import os
 import stat
@@ -132,23 +131,3 @@ def is_zero(address, length):
     """Whether ``length`` (<= ZERO_CHECK_MAX) bytes at ``address`` are all
     zero; memcmp, without copying them."""
     return _LIBC.memcmp(address, _ZEROES, length) == 0
-
-
-def fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_json_atomic(path, data):
-    """Replace ``path`` with ``data`` so that a crash leaves either the
-    old or the new content, both durable (tmp + fsync + rename)."""
-    tmp = '%s.tmp.%d' % (path, os.getpid())
-    with open(tmp, 'w') as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.rename(tmp, path)
-    fsync_dir(os.path.dirname(path) or '.')

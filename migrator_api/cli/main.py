@@ -197,7 +197,20 @@ def build_parser(argv):
     loading.register_session_argparse_arguments(parser)
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
     sub.required = True
+    for add in (_add_migrate, _add_migration, _add_volume, _add_attachment,
+                _add_listings):
+        add(sub)
+    return parser
 
+
+def _actions(sub, name, help_text):
+    actions = sub.add_parser(name, help=help_text).add_subparsers(
+        dest='action', metavar='ACTION')
+    actions.required = True
+    return actions
+
+
+def _add_migrate(sub):
     p = sub.add_parser('migrate', help='migrate a volume to a backend')
     p.add_argument('volume', help='volume ID')
     p.add_argument('backend', help='destination backend name or ID')
@@ -209,9 +222,9 @@ def build_parser(argv):
     p.add_argument('--poll-interval', type=float, default=1.0)
     p.set_defaults(func=cmd_migrate)
 
-    mig = sub.add_parser('migration', help='migrations').add_subparsers(
-        dest='action', metavar='ACTION')
-    mig.required = True
+
+def _add_migration(sub):
+    mig = _actions(sub, 'migration', 'migrations')
     p = mig.add_parser('list')
     p.add_argument('--status')
     p.add_argument('--volume')
@@ -225,9 +238,9 @@ def build_parser(argv):
     p.add_argument('--poll-interval', type=float, default=1.0)
     p.set_defaults(func=cmd_migration_cancel)
 
-    vol = sub.add_parser('volume', help='volumes').add_subparsers(
-        dest='action', metavar='ACTION')
-    vol.required = True
+
+def _add_volume(sub):
+    vol = _actions(sub, 'volume', 'volumes')
     p = vol.add_parser('create')
     p.add_argument('--size', type=_size, required=True,
                    help='bytes, or with a unit: 512K, 300M, 1G')
@@ -248,9 +261,9 @@ def build_parser(argv):
     p.add_argument('id')
     p.set_defaults(func=cmd_volume_delete)
 
-    att = sub.add_parser('attachment', help='attachments').add_subparsers(
-        dest='action', metavar='ACTION')
-    att.required = True
+
+def _add_attachment(sub):
+    att = _actions(sub, 'attachment', 'attachments')
     p = att.add_parser('create', help='attach a volume to an instance')
     p.add_argument('volume', help='volume ID')
     p.add_argument('instance', help='instance (libvirt domain) UUID')
@@ -266,15 +279,12 @@ def build_parser(argv):
     p.add_argument('id')
     p.set_defaults(func=cmd_attachment_delete)
 
-    be = sub.add_parser('backend', help='backends').add_subparsers(
-        dest='action', metavar='ACTION')
-    be.required = True
-    be.add_parser('list').set_defaults(func=cmd_backend_list)
-    svc = sub.add_parser('service', help='services').add_subparsers(
-        dest='action', metavar='ACTION')
-    svc.required = True
-    svc.add_parser('list').set_defaults(func=cmd_service_list)
-    return parser
+
+def _add_listings(sub):
+    _actions(sub, 'backend', 'backends').add_parser('list').set_defaults(
+        func=cmd_backend_list)
+    _actions(sub, 'service', 'services').add_parser('list').set_defaults(
+        func=cmd_service_list)
 
 
 def main(argv=None):

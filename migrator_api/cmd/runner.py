@@ -59,7 +59,7 @@ class Runner:
         from migrator_compute.drivers import base as driver_base
         from migrator_compute import manager
         try:
-            if self.conf.compute.driver == 'libvirt':
+            if self.conf.compute.driver.startswith('libvirt'):
                 import libvirt
                 libvirt.open(self.conf.compute.libvirt_uri).close()
             driver = driver_base.load_driver(self.conf)

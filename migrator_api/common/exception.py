@@ -156,6 +156,13 @@ class MultiAttachRefused(Conflict):
                'multi-attached volume cannot be migrated.')
 
 
+class NoDataPath(Conflict):
+    error_code = 'migrator.no_data_path'
+    msg_fmt = ('The volume worker of backend %(dest)s (host %(dest_host)s) '
+               'cannot reach backend %(source)s (host %(source_host)s): '
+               'there is no data path between these hosts.')
+
+
 class InstanceNotFreezable(Conflict):
     error_code = 'migrator.instance_not_freezable'
     msg_fmt = 'Instance %(instance)s cannot be frozen: %(reason)s'

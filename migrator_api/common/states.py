@@ -1,8 +1,8 @@
-"""Statuses of volumes and migrations, and the transitions between them.
+"""The names of the statuses of volumes, attachments and migrations,
+and of a migration's phases.
 
-The conductor records every step of a migration in the database before
-it takes it (``Migration.phase``); after a restart it resumes or rolls
-back from the recorded phase.
+What the phases mean, and which may follow which, is the migration
+state machine's: migrator_api.conductor.machine.
 """
 
 # Volume status.
@@ -58,24 +58,6 @@ P_DONE = 'done'
 PHASES = (P_QUEUED, P_CREATING_DESTINATION, P_FREEZING, P_COPYING,
           P_SWITCHING, P_FINALIZING, P_DELETING_SOURCE, P_FOLDING,
           P_ROLLING_BACK, P_DONE)
-
-# The phases a cancel is accepted in (before the point of no return).
-# Every move out of one of them also expects no cancel recorded, so that
-# of a cancel and the move, whichever is recorded second fails.
-MIGRATION_CANCELLABLE_PHASES = (P_QUEUED, P_CREATING_DESTINATION,
-                                P_FREEZING, P_COPYING)
-
-# The migration status each phase belongs to while running.
-PHASE_STATUS = {
-    P_QUEUED: M_STARTING,
-    P_CREATING_DESTINATION: M_STARTING,
-    P_FREEZING: M_STARTING,
-    P_COPYING: M_MIGRATING,
-    P_SWITCHING: M_COMPLETING,
-    P_FINALIZING: M_COMPLETING,
-    P_DELETING_SOURCE: M_COMPLETING,
-    P_FOLDING: M_COMPLETING,
-}
 
 # Service (agent) binaries.
 BINARY_VOLUME = 'migrator-volume'

@@ -1,6 +1,7 @@
 """What the REST layer asks of the system: validate, record, cast.
 
-Each function checks what it can against the database, records the
+Each function checks what it can against the database (for a
+migration: the admission rules of conductor.machine), records the
 change (compare-and-swap, so a racing request gets a 409 and changes
 nothing), then casts the work to the conductor.  Reads go straight to
 ``migrator_api.db.api``.
@@ -11,9 +12,11 @@ import time
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
+from oslo_utils import uuidutils
 
 from migrator_api.common import exception
 from migrator_api.common import states
+from migrator_api.conductor import machine
 from migrator_api.db import api as db_api
 from migrator_api.rpcapi import compute as compute_rpcapi
 from migrator_api.rpcapi import conductor as conductor_rpcapi
@@ -82,27 +85,58 @@ def delete_volume(ctxt, volume_id):
 
 
 def create_migration(ctxt, volume_id, dest_backend, force=False):
-    backend_row = _usable_backend(dest_backend)
-    volume = db_api.volume_get(volume_id)
-    src_backend = volume.backend
-    if src_backend.id != backend_row.id and not backend_is_up(src_backend):
-        raise exception.BackendUnavailable(
-            backend=src_backend.name,
-            reason='its volume worker on host %s is down' % src_backend.host)
-    free = backend_row.free_capacity_bytes
-    if (src_backend.id != backend_row.id and free is not None
-            and volume.size > free):
-        raise exception.InsufficientCapacity(
-            backend=backend_row.name, size=volume.size,
-            reason='%d bytes free' % free)
-    for att in db_api.attachment_get_all(volume_id=volume_id):
-        _compute_service_up(att.host)
-    migration = db_api.migration_create(volume_id, backend_row.id, force,
-                                        project_id=ctxt.project_id)
+    """Admit (conductor.machine's rules), record and start a migration."""
+    facts = migration_facts(volume_id, dest_backend)
+    machine.admit(facts)
+    migration = record_migration(facts, force, ctxt.project_id)
     LOG.info('Migration %s of volume %s to backend %s accepted',
-             migration.id, volume_id, backend_row.name)
+             migration.id, volume_id, facts.dest.name)
     conductor_rpcapi.ConductorAPI().start_migration(ctxt, migration.id)
     return migration
+
+
+def _service_up(host, binary):
+    service = db_api.service_get(host, binary)
+    return None if service is None else service_is_up(service)
+
+
+def migration_facts(volume_id, dest_backend):
+    """What admission looks at (machine.Facts), read now."""
+    dest = db_api.backend_get(dest_backend)
+    volume = db_api.volume_get(volume_id)
+    running = db_api.migration_get_all(
+        {'volume_id': volume_id, 'status': list(states.MIGRATION_RUNNING)},
+        limit=1)
+    return machine.Facts(
+        volume=volume, source=volume.backend, dest=dest,
+        attachments=db_api.attachment_get_all(volume_id=volume_id),
+        running=running[0] if running else None, up=_service_up)
+
+
+def record_migration(facts, force, project_id=None):
+    """Record an admitted migration in its first phase, and its volume's
+    migration status (and ``maintenance`` with force), if the volume has
+    not changed since ``facts`` were read (else 409, nothing recorded)."""
+    volume, now = facts.volume, timeutils.utcnow()
+    att = facts.attachments[0] if facts.attachments else None
+    first = next(iter(machine.PHASES))
+    values = {
+        'id': uuidutils.generate_uuid(), 'volume_id': volume.id,
+        'source_backend_id': volume.backend_id,
+        'dest_backend_id': facts.dest.id, 'phase': first,
+        'status': machine.status_of(first), 'force': bool(force),
+        'previous_volume_status': volume.status, 'bytes_done': 0,
+        'bytes_total': volume.size, 'started_at': now, 'created_at': now,
+        'frozen': False, 'attachment_id': att and att.id,
+        'instance_uuid': att and att.instance_uuid,
+        'compute_host': att and att.host}
+    volume_values = {'migration_status': values['status']}
+    if force:
+        volume_values['status'] = states.MAINTENANCE
+    return db_api.migration_create(
+        values, volume.id,
+        {'status': volume.status, 'backend_id': volume.backend_id,
+         'migration_status': volume.migration_status}, volume_values)
 
 
 def cancel_migration(ctxt, migration_id):
@@ -110,7 +144,7 @@ def cancel_migration(ctxt, migration_id):
     if not db_api.migration_update(
             migration_id, {'cancel_requested': True},
             expected={'status': states.MIGRATION_CANCELLABLE,
-                      'phase': states.MIGRATION_CANCELLABLE_PHASES}):
+                      'phase': machine.CANCELLABLE}):
         current = db_api.migration_get(migration_id)
         raise exception.InvalidMigrationStatus(
             migration_id=migration_id,
@@ -124,15 +158,7 @@ def cancel_migration(ctxt, migration_id):
 
 
 def _compute_service_up(host):
-    service = db_api.service_get(host, states.BINARY_COMPUTE)
-    if service is None:
-        raise exception.ServiceNotFound(
-            service='%s on host %s' % (states.BINARY_COMPUTE, host))
-    if not service_is_up(service):
-        raise exception.ServiceUnavailable(
-            service='%s on host %s' % (states.BINARY_COMPUTE, host),
-            reason='no heartbeat for more than %d seconds'
-                   % CONF.conductor.service_down_time)
+    machine.require_compute(_service_up(host, states.BINARY_COMPUTE), host)
 
 
 def _abort_running_migration(ctxt, volume_id, action):
@@ -156,7 +182,7 @@ def _abort_running_migration(ctxt, volume_id, action):
             db_api.migration_update(
                 mig.id, {'cancel_requested': True},
                 expected={'status': mig.status,
-                          'phase': states.MIGRATION_CANCELLABLE_PHASES})
+                          'phase': machine.CANCELLABLE})
             conductor_rpcapi.ConductorAPI().cancel_migration(ctxt, mig.id)
         deadline = timeutils.utcnow_ts() + CONF.conductor.abort_timeout
         while timeutils.utcnow_ts() < deadline:

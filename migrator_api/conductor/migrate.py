@@ -1,25 +1,21 @@
-"""The migration of a volume, as a state machine over recorded phases.
+"""The forward steps of a migration: one handler per phase.
 
-Every step is recorded (``Migration.phase``, a compare-and-swap
-update) before it is taken, and each phase's work is idempotent, so
-whichever conductor holds the migration next (after a report, a cancel
-or a restart) resumes from the recorded phase::
+The phases, the moves between them, which roll back and which are
+retried are conductor.machine's; here is what each phase does.  Every
+move is recorded (``Migration.phase``, a compare-and-swap update)
+before its step is taken, and each step is idempotent, so whichever
+conductor holds the migration next (after a report, a cancel or a
+restart) resumes from the recorded phase.
 
-  queued -> creating_destination -> [freezing] -> copying -> [switching]
-         -> finalizing -> deleting_source -> [folding] -> done (success)
-  any phase before switching -> rolling_back -> done (error|cancelled)
-
-The phases in brackets are those of an attached (in-use) volume: the
-compute agent freezes the guest's writes to the source
-(volume_migration_start), switches the guest onto the destination once
-the copy is done (volume_migration_complete), and reports the end of
-its asynchronous fold-in.
-
-Once ``finalizing`` has switched the volume onto the destination (one
-transaction), the migration only goes forward.
+The phases of an attached (in-use) volume are the compute contract:
+the compute agent freezes the guest's writes to the source
+(``freezing``: volume_migration_start), switches the guest onto the
+destination once the copy is done (``switching``:
+volume_migration_complete), and reports the end of its asynchronous
+fold-in (``folding``).
 
 A cancel is recorded by the API (``cancel_requested``, expecting a
-cancellable phase: ``states.MIGRATION_CANCELLABLE_PHASES``); every move
+cancellable phase: ``machine.CANCELLABLE``); every move
 out of such a phase expects no cancel recorded.  Of the two writes,
 whichever comes second fails: a cancel coming after the move is refused
 (409); a move coming after the cancel is given up and the migration
@@ -41,6 +37,7 @@ from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.common import threads
 from migrator_api.conductor import attachments
+from migrator_api.conductor import machine
 from migrator_api.conductor import rollback
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
@@ -107,10 +104,9 @@ def run(migration_id):
             except Exception as exc:
                 LOG.exception('Migration %s failed in phase %s',
                               migration_id, mig.phase)
-                if mig.phase in _RETRY_LATER:
-                    # Forward-only phases (the volume already lives on
-                    # the destination) and the rollback itself are
-                    # retried by the watchdog, never reversed.
+                if mig.phase in machine.RETRIED:
+                    # Past the point of no return (and the rollback
+                    # itself): retried by the watchdog, never reversed.
                     db_api.migration_update(
                         migration_id, {'error': exception.describe(exc)},
                         expected={'phase': mig.phase})
@@ -125,20 +121,27 @@ def _advance(mig, phase, extra=None, volume_values=None):
     cancel was recorded since ``mig`` was read, it fails and _Abort
     (cancelled) is raised, so the migration rolls back instead.
     """
+    machine.check_move(mig.phase, phase)
     values = {'phase': phase}
-    status = states.PHASE_STATUS.get(phase)
+    status = machine.status_of(phase)
     if status is not None:
         values['status'] = status
         volume_values = dict(volume_values or {}, migration_status=status)
     values.update(extra or {})
-    expected = {'phase': mig.phase}
-    if mig.phase in states.MIGRATION_CANCELLABLE_PHASES:
-        expected['cancel_requested'] = False
+    expected = _expected(mig)
     if db_api.migration_and_volume_update(mig.id, values, mig.volume_id,
                                           volume_values, expected=expected):
         return True
     _check_cancel(mig)
     return False
+
+
+def _expected(mig):
+    """What the migration must still hold for a move out of its phase."""
+    expected = {'phase': mig.phase}
+    if mig.phase in machine.CANCELLABLE:
+        expected['cancel_requested'] = False
+    return expected
 
 
 def _check_cancel(mig):
@@ -152,10 +155,12 @@ def _check_cancel(mig):
 def _queued(ctxt, mig):
     _check_cancel(mig)
     volume = db_api.volume_get(mig.volume_id)
+    following = machine.next_phase(mig)
+    machine.check_move(mig.phase, following)
     dst_id = db_api.migration_create_destination(mig.id, {
         'name': 'migration-%s' % mig.id, 'size': volume.size,
         'backend_id': mig.dest_backend_id, 'project_id': None,
-        'user_id': None})
+        'user_id': None}, _expected(mig), {'phase': following})
     if dst_id is None:
         _check_cancel(mig)      # a cancel came first: roll back
     return dst_id is not None
@@ -171,7 +176,9 @@ def _creating_destination(ctxt, mig):
                          {'location': location, 'status': states.AVAILABLE,
                           'size': volumes.volume_size(location, size)})
     _check_cancel(mig)
-    if mig.attachment_id is not None:
+    if machine.next_phase(mig) == states.P_FREEZING:
+        # Recorded before volume_migration_start is called: a rollback
+        # must then ask the compute agent to cancel.
         return _advance(mig, states.P_FREEZING, extra={'frozen': True})
     return _start_copy(ctxt, mig)
 
@@ -220,8 +227,7 @@ def copy_finished(migration_id, bytes_done, bytes_total, error):
         return
     cancelled = bool(mig.cancel_requested)
     if error is None and not cancelled:
-        following = (states.P_FINALIZING if mig.attachment_id is None
-                     else states.P_SWITCHING)
+        following = machine.next_phase(mig)
         try:
             if _advance(mig, following,
                         extra={'bytes_done': bytes_done,
@@ -248,11 +254,16 @@ def _switching(ctxt, mig):
         mig.dest_attachment_id, dst.location, mig.id)
     LOG.info('Migration %s: instance %s switched to the destination (%s)',
              mig.id, mig.instance_uuid, (result or {}).get('target'))
-    return _advance(mig, states.P_FINALIZING)
+    return _advance(mig, machine.next_phase(mig))
 
 
 def _finalizing(ctxt, mig):
-    if not db_api.migration_switch_volume(mig, states.P_FINALIZING):
+    following = machine.next_phase(mig)
+    machine.check_move(mig.phase, following)
+    status = machine.status_of(following)
+    if not db_api.migration_switch_volume(
+            mig.id, _expected(mig), {'phase': following, 'status': status},
+            {'migration_status': status}):
         return False
     LOG.info('Migration %s: volume %s now lives on backend %s', mig.id,
              mig.volume_id, mig.dest_backend.name)
@@ -260,9 +271,10 @@ def _finalizing(ctxt, mig):
 
 
 def _deleting_source(ctxt, mig):
-    old = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
-    volumes.destroy(ctxt, old)
-    if mig.attachment_id is not None:
+    # Since finalizing, the hidden row holds what is left of the source.
+    remains = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
+    volumes.destroy(ctxt, remains)
+    if machine.next_phase(mig) == states.P_FOLDING:
         return _advance(mig, states.P_FOLDING)
     return _succeed(mig)
 
@@ -272,6 +284,7 @@ def _folding(ctxt, mig):
         return False     # the compute agent reports the end
     if mig.fold_status == 'done':
         return _succeed(mig)
+    machine.check_move(mig.phase, states.P_DONE)
     db_api.migration_and_volume_update(
         mig.id, {'phase': states.P_DONE, 'status': states.M_ERROR,
                  'finished_at': timeutils.utcnow()},
@@ -317,6 +330,7 @@ def compute_finished(migration_id, operation, error):
 
 
 def _succeed(mig):
+    machine.check_move(mig.phase, states.P_DONE)
     now = timeutils.utcnow()
     volume_values = {'migration_status': states.M_SUCCESS}
     if mig.force:
@@ -332,8 +346,8 @@ def _succeed(mig):
 
 
 def _start_rollback(mig, reason, cancelled=False):
-    if mig.phase not in _NO_ROLLBACK and rollback.record(mig, reason,
-                                                         cancelled):
+    if mig.phase in machine.ROLLS_BACK and rollback.record(mig, reason,
+                                                           cancelled):
         spawn(mig.id)
 
 
@@ -349,21 +363,13 @@ _HANDLERS = {
     states.P_ROLLING_BACK: rollback.roll_back,
 }
 
-_FORWARD_ONLY = (states.P_FINALIZING, states.P_DELETING_SOURCE,
-                 states.P_FOLDING)
-# Never rolled back: complete may have switched the guest even when its
-# answer was lost, so a failed switch is retried (complete is
-# idempotent), as are the forward-only phases and the rollback itself.
-_NO_ROLLBACK = _FORWARD_ONLY + (states.P_SWITCHING,)
-_RETRY_LATER = _NO_ROLLBACK + (states.P_ROLLING_BACK,)
-
 
 def cancel(migration_id):
     """A cancel request (the flag is already recorded by the API)."""
     mig = db_api.migration_get(migration_id)
     if mig.phase == states.P_COPYING:
         _start_rollback(mig, rollback.CANCELLED, cancelled=True)
-    elif mig.phase in states.MIGRATION_CANCELLABLE_PHASES:
+    elif mig.phase in machine.CANCELLABLE:
         # The thread running these phases checks the flag between steps;
         # make sure one runs.
         spawn(migration_id)

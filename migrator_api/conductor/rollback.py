@@ -15,6 +15,7 @@ from oslo_utils import timeutils
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.conductor import attachments
+from migrator_api.conductor import machine
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
 
@@ -25,6 +26,7 @@ CANCELLED = 'cancelled by request'
 
 def record(mig, reason, cancelled=False):
     """Record phase rolling_back; False if ``mig`` moved on since read."""
+    machine.check_move(mig.phase, states.P_ROLLING_BACK)
     LOG.warning('Migration %s of volume %s: rolling back (%s)', mig.id,
                 mig.volume_id, reason)
     # The status stays as it is while an error is rolled back, so that

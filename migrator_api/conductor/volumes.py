@@ -89,12 +89,8 @@ def create(volume_id):
         location = create_on_backend(ctxt, backend, volume.provider_id,
                                      volume.size)
     except Exception as exc:
-        LOG.exception('Creating volume %s on %s failed', volume_id,
-                      backend.name)
-        db_api.volume_update(volume_id, {'status': states.ERROR,
-                                         'error': exception.describe(exc)},
-                             expected={'status': states.CREATING})
-        return
+        return _failed(volume, 'Creating', states.CREATING, states.ERROR,
+                       exc)
     db_api.volume_update(volume_id, {'location': location,
                                      'size': volume_size(location,
                                                          volume.size),
@@ -102,6 +98,14 @@ def create(volume_id):
                                      'error': None},
                          expected={'status': states.CREATING})
     LOG.info('Volume %s created on backend %s', volume_id, backend.name)
+
+
+def _failed(volume, doing, status, error_status, exc):
+    LOG.exception('%s volume %s on %s failed', doing, volume.id,
+                  volume.backend.name)
+    db_api.volume_update(volume.id, {'status': error_status,
+                                     'error': exception.describe(exc)},
+                         expected={'status': status})
 
 
 def volume_size(location, requested):
@@ -123,11 +127,7 @@ def delete(volume_id):
         if volume.location is not None:
             delete_from_backend(ctxt, backend, volume)
     except Exception as exc:
-        LOG.exception('Deleting volume %s on %s failed', volume_id,
-                      backend.name)
-        db_api.volume_update(volume_id, {'status': states.ERROR_DELETING,
-                                         'error': exception.describe(exc)},
-                             expected={'status': states.DELETING})
-        return
+        return _failed(volume, 'Deleting', states.DELETING,
+                       states.ERROR_DELETING, exc)
     db_api.volume_destroy(volume_id, expected={'status': states.DELETING})
     LOG.info('Volume %s deleted from backend %s', volume_id, backend.name)

@@ -4,11 +4,13 @@ GROUP = 'compute'
 
 opts = [
     cfg.StrOpt('driver', default='libvirt',
-               choices=[('libvirt', 'live block jobs through '
-                         'libvirt-python'),
-                        ('offline', 'any hypervisor: a migration only '
-                         'starts while the instance is shut down')],
-               help='Compute driver of this agent.'),
+               help='Compute driver of this agent: its name among the '
+                    '``migrator.compute.drivers`` entry points.  '
+                    '``libvirt``: live block jobs through libvirt-python '
+                    '(a running instance keeps running; a shut-off one is '
+                    'locked).  ``libvirt-offline``: a hypervisor without '
+                    'live block jobs; a migration only starts while the '
+                    'instance is shut off, and running ones are refused.'),
     cfg.StrOpt('libvirt_uri', default='qemu:///system',
                help='libvirt connection URI.'),
     cfg.StrOpt('overlay_path', default='$state_path/overlays',

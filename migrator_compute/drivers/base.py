@@ -7,12 +7,21 @@ destination, at complete time): see migrator_api.rpcapi.payloads.
 
 Drivers are thread-safe: the agent's RPC manager calls them from the
 threads of oslo.messaging's threading executor.
+
+The agent loads the driver named by ``[compute] driver`` from the
+``migrator.compute.drivers`` entry points (setup.cfg): this module
+knows no concrete driver.
 """
 
 import abc
 import os
 
+from stevedore import driver as stevedore_driver
+from stevedore import exception as stevedore_exception
+
 from migrator_api.common import exception
+
+NAMESPACE = 'migrator.compute.drivers'
 
 
 def same_path(a, b):
@@ -99,13 +108,20 @@ class ComputeDriver(metaclass=abc.ABCMeta):
         """Release connections and threads (agent shutdown)."""
 
 
+def _reraise(manager, entrypoint, error):
+    raise error
+
+
 def load_driver(conf):
-    """The driver named by ``[compute] driver``."""
+    """The driver named by ``[compute] driver``, made with ``conf``."""
     name = conf.compute.driver
-    if name == 'libvirt':
-        from migrator_compute.drivers.libvirt import driver
-        return driver.LibvirtDriver(conf)
-    if name == 'offline':
-        from migrator_compute.drivers import offline
-        return offline.OfflineDriver(conf)
-    raise exception.InvalidInput(reason='unknown compute driver %r' % name)
+    try:
+        manager = stevedore_driver.DriverManager(
+            NAMESPACE, name, invoke_on_load=True, invoke_args=(conf,),
+            on_load_failure_callback=_reraise)
+    except stevedore_exception.NoMatches:
+        known = stevedore_driver.ExtensionManager(NAMESPACE).names()
+        raise exception.InvalidInput(
+            reason='unknown compute driver %r (known: %s)'
+                   % (name, ', '.join(sorted(known)) or 'none'))
+    return manager.driver

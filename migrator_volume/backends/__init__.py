@@ -1,19 +1,30 @@
 """Storage backend drivers and the factory building them from the
-configuration (``[volume] enabled_backends``, one section each)."""
+configuration (``[volume] enabled_backends``, one section each).
+
+A section's ``backend_type`` names the driver class among the entry
+points of ``migrator.volume.backends`` (setup.cfg), loaded with
+stevedore.
+"""
 
 from oslo_log import log as logging
+from stevedore import driver as stevedore_driver
+from stevedore import exception as stevedore_exception
 
 from migrator_api.common import exception
 from migrator_api.conf import backend as backend_conf
-from migrator_volume.backends import block
-from migrator_volume.backends import file
 
 LOG = logging.getLogger(__name__)
 
-DRIVERS = {
-    'file': file.FileDriver,
-    'block': block.BlockDriver,
-}
+NAMESPACE = 'migrator.volume.backends'
+
+
+def driver_class(backend_type):
+    """The driver class registered for ``backend_type``."""
+    try:
+        return stevedore_driver.DriverManager(NAMESPACE, backend_type).driver
+    except stevedore_exception.NoMatches:
+        raise exception.InvalidInput(
+            reason='unknown backend_type %r' % (backend_type,))
 
 
 def load_backends(conf):
@@ -21,7 +32,8 @@ def load_backends(conf):
     drivers = {}
     for name in conf.volume.enabled_backends:
         group = backend_conf.register_backend_opts(conf, name)
-        driver = DRIVERS[group.backend_type](name, group, conf.state_path)
+        driver = driver_class(group.backend_type)(name, group,
+                                                  conf.state_path)
         driver.do_setup()
         drivers[name] = driver
     if not drivers:

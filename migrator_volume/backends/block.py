@@ -14,6 +14,7 @@ import threading
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.common import fileutils
 from migrator_api.rpcapi import payloads
 from migrator_volume.backends import base
 from migrator_volume import fsutils
@@ -80,7 +81,7 @@ class BlockDriver(base.VolumeDriver):
         return data.get('devices', {})
 
     def _save_state(self, allocations):
-        fsutils.write_json_atomic(self.state_file, {
+        fileutils.write_json_atomic(self.state_file, {
             'version': STATE_VERSION, 'devices': allocations})
         self._allocations = allocations
 

@@ -10,9 +10,9 @@ import os
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.common import fileutils
 from migrator_api.rpcapi import payloads
 from migrator_volume.backends import base
-from migrator_volume import fsutils
 
 LOG = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class FileDriver(base.VolumeDriver):
             finally:
                 os.close(fd)
             os.rename(tmp, path)
-            fsutils.fsync_dir(self.directory)
+            fileutils.fsync_dir(self.directory)
         except OSError as e:
             if os.path.exists(tmp):
                 os.unlink(tmp)
@@ -95,7 +95,7 @@ class FileDriver(base.VolumeDriver):
         except FileNotFoundError:
             LOG.info('Volume %s was already deleted', volume_id)
             return
-        fsutils.fsync_dir(self.directory)
+        fileutils.fsync_dir(self.directory)
         LOG.info('Deleted volume %s (%s)', volume_id, path)
 
     def _checked_path(self, location):

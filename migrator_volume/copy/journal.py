@@ -1,7 +1,7 @@
 """The volume worker's journal of the copies it runs, on local disk.
 
 One JSON entry per migration, ``<state_path>/volume-copies/<migration
-id>.json``, replaced atomically and durably (fsutils.write_json_atomic)
+id>.json``, replaced atomically and durably (fileutils.write_json_atomic)
 when the copy starts, at each progress report and when it ends, and
 removed once its end has been reported to the conductor.  What a worker
 finds when it starts are the copies a previous run lost: it died, or
@@ -27,7 +27,8 @@ import time
 
 from oslo_log import log as logging
 
-from migrator_volume import fsutils
+from migrator_api.common import fileutils
+
 
 LOG = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class CopyJournal:
         path = self._file(entry['migration_id'])
         with self._lock:
             os.makedirs(self.path, mode=0o700, exist_ok=True)
-            fsutils.write_json_atomic(path, entry)
+            fileutils.write_json_atomic(path, entry)
 
     def remove(self, migration_id):
         with self._lock:
@@ -72,7 +73,7 @@ class CopyJournal:
                 os.unlink(self._file(migration_id))
             except FileNotFoundError:
                 return
-            fsutils.fsync_dir(self.path)
+            fileutils.fsync_dir(self.path)
 
     def entries(self):
         """Every entry, oldest first.  The temporary file of a write

@@ -120,7 +120,7 @@ class EmbeddedServer(_Server):
     name = 'migrator-all'
 
     def _setUp(self):
-        conf = self._config('[compute]\ndriver = offline\n')
+        conf = self._config('[compute]\ndriver = libvirt-offline\n')
         self._start([os.path.join(BIN, 'migrator-all'), '--config-file',
                      conf])
 

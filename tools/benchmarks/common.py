@@ -148,14 +148,6 @@ def check_free(directory, need):
     return free
 
 
-def fsync_path(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def evict(path):
     """Write the file back and drop its pages from the page cache (this
     file only)."""

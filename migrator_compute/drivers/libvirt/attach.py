@@ -1,6 +1,6 @@
-"""Attach and detach (virtio-scsi disks: they hot-plug and unplug
-cleanly, also in a guest without an OS), and the check that a source
-is not used by any other disk on this host."""
+"""Attachments: attach and detach (virtio-scsi disks: they hot-plug and
+unplug cleanly, also in a guest without an OS), their recovery, and the
+check that a source is not used by any other disk on this host."""
 
 import os
 import time
@@ -10,19 +10,23 @@ from oslo_log import log as logging
 
 from migrator_api.common import exception
 from migrator_api.rpcapi import payloads
-from migrator_compute.drivers.libvirt import blockjob
+from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import guest
 
 LOG = logging.getLogger(__name__)
 
 
-class AttachFlows(object):
+class Attachments(object):
+    """The attachments of one driver (``ctx``: its Context)."""
 
-    # -- attach / detach --------------------------------------------------
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.journal = ctx.journal
 
     def attach_volume(self, instance_uuid, attachment_id, connection_info):
         kind, path = payloads.location_path(connection_info)
-        with self._att_lock(attachment_id), self._dom_lock(instance_uuid):
+        with self.ctx.attachment_lock(attachment_id), \
+                self.ctx.domain_lock(instance_uuid):
             old = self.journal.load(attachment_id)
             if old is not None:
                 if old['instance_uuid'] == instance_uuid and \
@@ -32,7 +36,7 @@ class AttachFlows(object):
                     return {'target': old['target'], 'bus': 'scsi'}
                 raise exception.Conflict(
                     reason='attachment %s already exists' % attachment_id)
-            dom = self.host.domain(instance_uuid)
+            dom = self.ctx.host.domain(instance_uuid)
             active, persistent = dom.isActive(), dom.isPersistent()
             live_root = guest.parse(guest.live_xml(dom)) if active else None
             pers_root = guest.parse(guest.persistent_xml(dom)) \
@@ -50,18 +54,16 @@ class AttachFlows(object):
                     guest.new_disk_xml(target, kind, path), flags)
             except libvirt.libvirtError as e:
                 self.journal.delete(attachment_id)
-                raise exception.ComputeError(
-                    host=self.conf.host,
-                    reason='attaching %s to %s failed: %s'
-                           % (path, instance_uuid, e))
+                raise self.ctx.error('attaching %s to %s failed: %s'
+                                     % (path, instance_uuid, e))
             record['state'] = 'attached'
             self.journal.save(record)
             LOG.info('Attached %s to %s as %s', path, instance_uuid, target)
             return {'target': target, 'bus': 'scsi'}
 
     def detach_volume(self, instance_uuid, attachment_id):
-        with self._att_lock(attachment_id):
-            record = self._record(instance_uuid, attachment_id)
+        with self.ctx.attachment_lock(attachment_id):
+            record = self.ctx.record(instance_uuid, attachment_id)
             if record.get('migration'):
                 raise exception.Conflict(
                     reason='attachment %s is migrating (%s); cancel or '
@@ -69,13 +71,18 @@ class AttachFlows(object):
                     % (attachment_id, record['migration']['step']))
             record['state'] = 'detaching'
             self.journal.save(record)
-            self._detach(record)
-            self.journal.delete(attachment_id)
+            self.finish_detach(record)
+
+    def finish_detach(self, record):
+        """Take the disk off the domain, live and persistently, then
+        forget the attachment."""
+        self._detach(record)
+        self.journal.delete(record['attachment_id'])
 
     def _detach(self, record):
         uuid, target = record['instance_uuid'], record['target']
-        with self._dom_lock(uuid):
-            dom = self.host.find_domain(uuid)
+        with self.ctx.domain_lock(uuid):
+            dom = self.ctx.host.find_domain(uuid)
             if dom is None:
                 return
             if dom.isActive():
@@ -90,23 +97,36 @@ class AttachFlows(object):
                 if disk is not None:
                     dom.detachDeviceFlags(guest.tostring(disk),
                                           libvirt.VIR_DOMAIN_AFFECT_CONFIG)
-        deadline = time.monotonic() + self.detach_timeout
+        deadline = time.monotonic() + self.ctx.detach_timeout
         while True:
-            root = blockjob.live_root(self.host, uuid)
+            root = self.ctx.live_root(uuid)
             if root is None or guest.find_disk(root, target) is None:
                 return
             if time.monotonic() > deadline:
-                raise exception.ComputeError(
-                    host=self.conf.host,
-                    reason='disk %s of %s was not released by the guest'
-                           % (target, uuid))
+                raise self.ctx.error('disk %s of %s was not released by the '
+                                     'guest' % (target, uuid))
             time.sleep(0.05)
 
-    def _check_not_shared(self, record, path):
+    def recover_attach(self, record):
+        """An attach that never returned: keep it when the domain uses
+        the volume, else forget it."""
+        uuid, target = record['instance_uuid'], record['target']
+        _kind, path = payloads.location_path(record['connection_info'])
+        roots = [self.ctx.persistent_root(uuid), self.ctx.live_root(uuid)]
+        for root in roots:
+            if root is not None and base.same_path(
+                    guest.top_path(root, target) or '/', path):
+                record['state'] = 'attached'
+                self.journal.save(record)
+                return 'attached'
+        self.journal.delete(record['attachment_id'])
+        return 'attach rolled back'
+
+    def check_not_shared(self, record, path):
         """Refuse when the source is also used by another disk."""
         real = os.path.realpath(path)
         users = []
-        for dom in self.host.all_domains():
+        for dom in self.ctx.host.all_domains():
             roots = []
             try:
                 if dom.isActive():

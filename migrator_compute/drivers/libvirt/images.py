@@ -1,11 +1,13 @@
 """qemu-img helpers for the overlays (local qcow2 files)."""
 
+import json
 import os
 import subprocess
 
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_api.common import fileutils
 
 LOG = logging.getLogger(__name__)
 
@@ -38,9 +40,8 @@ def create_overlay(overlay, backing, size, backing_fmt='raw'):
     tmp = overlay + '.tmp'
     _run('create', '-q', '-f', 'qcow2', '-F', backing_fmt, '-b', backing,
          '-u', tmp, size)
-    _fsync(tmp)
-    os.replace(tmp, overlay)
-    _fsync_dir(os.path.dirname(overlay))
+    fileutils.fsync(tmp)
+    fileutils.replace_durably(tmp, overlay)
 
 
 def rebase_unsafe(overlay, new_backing, backing_fmt='raw'):
@@ -48,7 +49,7 @@ def rebase_unsafe(overlay, new_backing, backing_fmt='raw'):
     guarantees the old and new backing images hold the same data)."""
     _run('rebase', '-u', '-f', 'qcow2', '-F', backing_fmt, '-b',
          new_backing, overlay)
-    _fsync(overlay)
+    fileutils.fsync(overlay)
 
 
 def commit(overlay):
@@ -59,10 +60,13 @@ def commit(overlay):
 
 
 def backing_of(overlay):
-    import json
     info = json.loads(_run('info', '-U', '--output=json', '-f', 'qcow2',
                            overlay))
     return info.get('full-backing-filename') or info.get('backing-filename')
+
+
+def exists(path):
+    return bool(path) and os.path.exists(path)
 
 
 def remove(path):
@@ -73,19 +77,3 @@ def remove(path):
         LOG.debug('Removed %s', path)
     except FileNotFoundError:
         pass
-
-
-def _fsync(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path):
-    fd = os.open(path or '.', os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

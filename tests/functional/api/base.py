@@ -15,6 +15,7 @@ from migrator_api.common import exception
 from migrator_api.common import rpc
 from migrator_api.common import service
 from migrator_api.common import states
+from migrator_api.conductor import api as conductor_api
 from migrator_api.db import api as db_api
 from migrator_api.db import migration
 from migrator_api.db import models
@@ -23,15 +24,21 @@ from tests import base
 
 GIB = 1024 ** 3
 
+# file1 and block1 share a volume worker (a migration between them has
+# a data path); remote1 is served by another host's worker.
 BACKENDS = {
     'node1': [{'name': 'file1', 'backend_type': 'file',
                'capabilities': {'migration_progress_report': True},
                'total_capacity_bytes': 100 * GIB,
-               'free_capacity_bytes': 50 * GIB}],
-    'node2': [{'name': 'block1', 'backend_type': 'block',
+               'free_capacity_bytes': 50 * GIB},
+              {'name': 'block1', 'backend_type': 'block',
                'capabilities': {'migration_progress_report': False},
                'total_capacity_bytes': 20 * GIB,
                'free_capacity_bytes': 4 * GIB}],
+    'node2': [{'name': 'remote1', 'backend_type': 'file',
+               'capabilities': {'migration_progress_report': True},
+               'total_capacity_bytes': 10 * GIB,
+               'free_capacity_bytes': 10 * GIB}],
 }
 
 ADMIN_HEADERS = {'X-Identity-Status': 'Confirmed', 'X-User-Id': 'u-admin',
@@ -81,7 +88,7 @@ class APITestCase(base.TestCase):
             db_api.service_report(host, states.BINARY_VOLUME)
         db_api.service_report(COMPUTE_HOST, states.BINARY_COMPUTE)
         db_api.service_report(DOWN_COMPUTE_HOST, states.BINARY_COMPUTE)
-        with db_api._writer() as session:
+        with db_api.writer() as session:
             session.query(models.Service).filter_by(
                 host=DOWN_COMPUTE_HOST).update(
                     {'last_seen_at': datetime.datetime(2000, 1, 1)})
@@ -108,9 +115,11 @@ class APITestCase(base.TestCase):
                       status=status, project_id=project_id, size=size)
         return db_api.volume_create(values)
 
-    def make_migration(self, volume, backend='block1', **values):
-        mig = db_api.migration_create(volume.id,
-                                      db_api.backend_get(backend).id, False)
+    def make_migration(self, volume, backend='block1', force=False,
+                       **values):
+        """A migration recorded as the API records an admitted one."""
+        mig = conductor_api.record_migration(
+            conductor_api.migration_facts(volume.id, backend), force)
         if values:
             db_api.migration_update(mig.id, values)
         return db_api.migration_get(mig.id)

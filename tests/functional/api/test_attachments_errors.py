@@ -61,7 +61,7 @@ class AttachErrorsTest(base.APITestCase):
 
     def test_forced_migration_refuses_attach(self):
         vol = self.make_volume()
-        mig = db_api.migration_create(vol.id, self.block1.id, True)
+        mig = self.make_migration(vol, force=True)
         self.assertEqual(states.MAINTENANCE, db_api.volume_get(vol.id).status)
         err = self.assertRejected('post', '/v1/attachments', 409,
                                   'migrator.invalid_volume_status',
@@ -107,7 +107,7 @@ class DetachErrorsTest(base.APITestCase):
         vol = self.make_volume()
         att = db_api.attachment_create(vol.id, base.INSTANCE, 'node1')
         db_api.attachment_finish(att.id, True, device='sdb')
-        db_api.migration_create(vol.id, self.block1.id, True)
+        self.make_migration(vol, force=True)
         self.assertRejected('delete', '/v1/attachments/%s' % att.id, 409,
                             'migrator.invalid_volume_status',
                             ['maintenance'])

@@ -6,6 +6,7 @@ from oslo_utils import timeutils
 
 from migrator_api.common import states
 from migrator_api.db import api as db_api
+from migrator_api.db import models
 from tests.functional.api import base
 
 BAD = 'migrator.invalid_input'
@@ -15,7 +16,8 @@ class BackendsTest(base.APITestCase):
 
     def test_list(self):
         backends = self.app.get('/v1/backends').json['backends']
-        self.assertEqual(['block1', 'file1'], [b['name'] for b in backends])
+        self.assertEqual(['block1', 'file1', 'remote1'],
+                         [b['name'] for b in backends])
         file1 = backends[1]
         self.assertEqual(self.file1.id, file1['id'])
         self.assertEqual('node1', file1['host'])
@@ -30,8 +32,9 @@ class BackendsTest(base.APITestCase):
         def names(query):
             return [b['name'] for b in
                     self.app.get('/v1/backends' + query).json['backends']]
-        self.assertEqual(['block1'], names('?host=node2'))
-        self.assertEqual(['file1'], names('?backend_type=file'))
+        self.assertEqual(['remote1'], names('?host=node2'))
+        self.assertEqual(['block1', 'file1'], names('?host=node1'))
+        self.assertEqual(['file1', 'remote1'], names('?backend_type=file'))
         self.assertEqual([], names('?host=node9'))
 
     def test_show_by_name_and_id(self):
@@ -83,12 +86,12 @@ class ServicesTest(base.APITestCase):
 
     def test_down(self):
         old = timeutils.utcnow() - datetime.timedelta(seconds=3600)
-        with db_api._writer() as session:
-            session.query(db_api.models.Service).filter_by(
+        with db_api.writer() as session:
+            session.query(models.Service).filter_by(
                 host='node2').update({'last_seen_at': old})
         services = self.app.get('/v1/services?host=node2').json['services']
         self.assertEqual(['down'], [s['state'] for s in services])
-        backend = self.app.get('/v1/backends/block1').json['backend']
+        backend = self.app.get('/v1/backends/remote1').json['backend']
         self.assertEqual('down', backend['state'])
 
     def test_filter_binary(self):

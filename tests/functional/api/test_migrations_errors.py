@@ -111,6 +111,16 @@ class CreateMigrationErrorsTest(base.APITestCase):
                   'Backend dead is not available',
                   code='migrator.backend_unavailable')
 
+    def test_no_data_path_between_hosts(self):
+        # remote1's worker is on node2; the copy would run there and
+        # could not read file1 (node1).  Refused before anything exists.
+        before = self.db_state()
+        self.post(409, self.mig(backend='remote1'),
+                  ['remote1 (host node2) cannot reach backend file1 (host '
+                   'node1)', 'no data path'], code='migrator.no_data_path')
+        self.assertEqual(before, self.db_state())
+        self.assertEqual([], self.casts())
+
     def test_insufficient_capacity(self):
         self.vol = self.make_volume(size=8 * base.GIB)
         self.post(409, self.mig(backend='block1'), 'cannot hold',

@@ -41,7 +41,7 @@ class NonAdminTest(base.APITestCase):
 
     def test_backends_readable(self):
         resp = self.kapp.get('/v1/backends', headers=READER_HEADERS)
-        self.assertEqual(2, len(resp.json['backends']))
+        self.assertEqual(3, len(resp.json['backends']))
         self.kapp.get('/v1/backends/file1', headers=READER_HEADERS)
         self.forbidden('get', '/v1/backends', 'migrator:backend:list',
                        headers=NO_ROLE_HEADERS)

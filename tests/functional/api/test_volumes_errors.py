@@ -2,6 +2,7 @@
 
 from migrator_api.common import states
 from migrator_api.db import api as db_api
+from migrator_api.db import models
 from tests.functional.api import base
 
 BAD = 'migrator.invalid_input'
@@ -193,8 +194,8 @@ class ShowDeleteVolumeErrorsTest(base.APITestCase):
 
     def test_delete_attached(self):
         vol = self.make_volume(status=states.IN_USE)
-        with db_api._writer() as session:
-            session.add(db_api.models.Attachment(
+        with db_api.writer() as session:
+            session.add(models.Attachment(
                 id='5b7a3ee1-9b4e-4cf0-9c4e-3f6a0b0d0c01', volume_id=vol.id,
                 instance_uuid='0c1f4a8e-2d54-4c5f-9bb0-3f7e2e0c7a10',
                 host='compute1', status='attached'))

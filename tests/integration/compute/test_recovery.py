@@ -57,22 +57,26 @@ class RecoveryMixin(object):
 
     def dying_driver(self, point):
         driver = self.new_driver()
-        driver.fault_hook = base.crash_at(*point)
+        driver.ctx.fault_hook = base.crash_at(*point)
         return driver
 
     def bury(self, driver):
         """Wait until the simulated crash happened, then the agent is
         gone: its connection closes, its threads are dead."""
-        self.assertTrue(driver.fault_hook.hit.wait(120), 'never crashed')
-        for _uuid, thread in list(driver._workers.values()):
+        self.assertTrue(driver.ctx.fault_hook.hit.wait(120), 'never crashed')
+        for thread in driver.workers.threads():
             thread.join(60)
         driver.cleanup()
 
-    def run_until_crash(self, s, driver, path):
+    def run_until_crash(self, s, driver, path, start=True):
+        """Start (unless already started), copy, then complete or cancel
+        with ``driver`` until its simulated crash, and bury it."""
         try:
-            driver.migration_start(s.uuid, s.aid)
-            s.writer.wait_for(2)
-            s.copy()
+            if start:
+                driver.migration_start(s.uuid, s.aid)
+                if s.writer.is_alive():
+                    s.writer.wait_for(2)
+                s.copy()
             if path == 'complete':
                 s.complete(driver)
             else:
@@ -134,6 +138,41 @@ class RecoveryMixin(object):
             self.assertEqual(expect, outcome, point)
         return self.finish_after_recovery(s, driver, outcome, path)
 
+    def crash_while_locking(self, seed):
+        """A stopped domain's migrations: the agent dies at each of
+        their steps."""
+        import libvirt
+        uuid = self.lv.create_domain(start=False)
+        for i, (point, path, expect) in enumerate([
+                (('offline:lock', A), 'complete', 'rolled back (start had '
+                                                  'not returned)'),
+                (('offline:locked', B), 'complete', 'rolled back (start had '
+                                                    'not returned)'),
+                (('offline:locked', A), 'complete', 'frozen'),
+                (('complete:offline', A), 'complete', 'completed'),
+                (('switched', B), 'complete', 'completed'),
+                (('finished', A), 'complete', 'completed'),
+                (('cancel:config', A), 'cancel', 'cancelled')]):
+            s = Scenario(self, uuid, point, seed + i)
+            self.run_until_crash(s, self.dying_driver(point), path)
+            driver = self.new_driver()
+            outcome = dict(driver.recover())[s.aid]
+            self.assertEqual(expect, outcome, point)
+            if outcome == 'frozen':
+                # Still locked after the agent restarted.
+                self.assertRaises(libvirt.libvirtError,
+                                  self.lv.domain(uuid).create)
+                s.copy()
+                s.complete(driver).wait(self)
+                outcome = 'completed'
+            volume = s.dst if outcome == 'completed' else s.src
+            self.assert_on(uuid, s.target, volume, live=False)
+            self.assert_data(volume, s.model)
+            self.assert_clean(driver)
+            driver.detach_volume(uuid, s.dst_aid if outcome == 'completed'
+                                 else s.aid)
+        self.lv.domain(uuid).create()
+
 
 class TestAgentCrash(RecoveryMixin, base.LibvirtTestCase):
 
@@ -180,15 +219,8 @@ class TestAgentCrash(RecoveryMixin, base.LibvirtTestCase):
             self.flush(uuid, s.target)
             self.lv.domain(uuid).destroy()
             s.copy()
-            dying = self.dying_driver(point)
-            try:
-                if path == 'complete':
-                    s.complete(dying)
-                else:
-                    dying.migration_cancel(uuid, s.aid)
-            except base.Crash:
-                pass
-            self.bury(dying)
+            self.run_until_crash(s, self.dying_driver(point), path,
+                                 start=False)
             self.assertFalse(self.lv.domain(uuid).isActive())
             driver = self.new_driver()
             outcome = dict(driver.recover())[s.aid]
@@ -206,44 +238,4 @@ class TestAgentCrash(RecoveryMixin, base.LibvirtTestCase):
                                  else s.aid)
 
     def test_crash_while_locking_a_stopped_domain(self):
-        import libvirt
-        uuid = self.lv.create_domain(start=False)
-        for i, (point, path, expect) in enumerate([
-                (('offline:lock', A), 'complete', 'rolled back (start had '
-                                                  'not returned)'),
-                (('offline:locked', B), 'complete', 'rolled back (start had '
-                                                    'not returned)'),
-                (('offline:locked', A), 'complete', 'frozen'),
-                (('complete:offline', A), 'complete', 'completed'),
-                (('switched', B), 'complete', 'completed'),
-                (('finished', A), 'complete', 'completed'),
-                (('cancel:config', A), 'cancel', 'cancelled')]):
-            s = Scenario(self, uuid, point, 300 + i)
-            dying = self.dying_driver(point)
-            try:
-                dying.migration_start(uuid, s.aid)
-                s.copy()
-                if path == 'complete':
-                    s.complete(dying)
-                else:
-                    dying.migration_cancel(uuid, s.aid)
-            except base.Crash:
-                pass
-            self.bury(dying)
-            driver = self.new_driver()
-            outcome = dict(driver.recover())[s.aid]
-            self.assertEqual(expect, outcome, point)
-            if outcome == 'frozen':
-                # Still locked after the agent restarted.
-                self.assertRaises(libvirt.libvirtError,
-                                  self.lv.domain(uuid).create)
-                s.copy()
-                s.complete(driver).wait(self)
-                outcome = 'completed'
-            volume = s.dst if outcome == 'completed' else s.src
-            self.assert_on(uuid, s.target, volume, live=False)
-            self.assert_data(volume, s.model)
-            self.assert_clean(driver)
-            driver.detach_volume(uuid, s.dst_aid if outcome == 'completed'
-                                 else s.aid)
-        self.lv.domain(uuid).create()
+        self.crash_while_locking(300)

@@ -9,7 +9,8 @@ from tests.integration.compute import base
 from tests.integration import fixtures_libvirt as fl
 
 
-class TestStoppedDomain(base.LibvirtTestCase):
+class StoppedDomainChecks(object):
+    """Migrations of a domain shut off at start: any libvirt driver."""
 
     def _locked_domain(self, src_kind, dst_kind):
         uuid = self.lv.create_domain(start=False)
@@ -75,6 +76,9 @@ class TestStoppedDomain(base.LibvirtTestCase):
         self.assertRaises(exception.Conflict, self.driver.migration_complete,
                           uuid, aid, 'x', dst.connection_info)
         self._write_after_start(uuid, target, src)
+
+
+class TestStoppedDomain(StoppedDomainChecks, base.LibvirtTestCase):
 
     def _live_then_down(self, kind, persistent=True):
         """Live start with writes, then the domain goes away (a clean

@@ -24,7 +24,7 @@ class ComputeCmdTestCase(base.TestCase):
         config = os.path.join(self.state_path, 'migrator.conf')
         with open(config, 'w') as f:
             f.write('[DEFAULT]\nstate_path = %s\ntransport_url = fake:/\n'
-                    'host = h1\n[compute]\ndriver = offline\n'
+                    'host = h1\n[compute]\ndriver = libvirt-offline\n'
                     % self.state_path)
         proc = subprocess.Popen(
             [sys.executable, '-m', 'migrator_compute.cmd', '--config-file',

@@ -85,7 +85,7 @@ class TestAgentRestart(test_recovery.RecoveryMixin,
         reported then; the next agent finishes it and reports success."""
         uuid = self.lv.create_domain()
         driver = self.new_driver()
-        driver.fault_hook = pause_at('fold:pivot', A)
+        driver.ctx.fault_hook = pause_at('fold:pivot', A)
         svc = self.start_service(driver=driver)
         aid, target, src, dst, model, w = self.writing_disk(
             uuid, 'block', 'block', 45)
@@ -95,10 +95,10 @@ class TestAgentRestart(test_recovery.RecoveryMixin,
         self.api.volume_migration_complete(self.ctxt, HOST, uuid, aid,
                                            'dst-45', dst.connection_info,
                                            'm-45')
-        self.assertTrue(driver.fault_hook.reached.wait(base.WAIT))
+        self.assertTrue(driver.ctx.fault_hook.reached.wait(base.WAIT))
         svc.stop()                          # closes the libvirt connection
-        driver.fault_hook.release.set()     # the fold-in now fails
-        for _uuid, thread in list(driver._workers.values()):
+        driver.ctx.fault_hook.release.set()     # the fold-in now fails
+        for thread in driver.workers.threads():
             thread.join(base.WAIT)
         self.assertEqual('fold:pivot', self.driver.migration_state(aid))
         w.wait_for(3)

@@ -237,7 +237,7 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
                 (('cancel:config', B), 'cancel')]):
             s = self.frozen(uuid, 530 + i)
             s.copy()
-            hook = self.driver.fault_hook = pause_at(*point)
+            hook = self.driver.ctx.fault_hook = pause_at(*point)
             if path == 'complete':
                 done = s.complete(self.driver)
             else:
@@ -277,7 +277,7 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
             dying = self.dying_driver(point)
             self.run_until_crash(s, dying, 'complete')
             self.unlock_by_hand(s, *[
-                s.src if name == 'src' else dying._overlay_file(
+                s.src if name == 'src' else dying.ctx.overlay_file(
                     {'attachment_id': s.aid}, name) for name in images])
             driver = self.new_driver()
             if pause is None:
@@ -288,7 +288,7 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
                 self.assert_refused(s)
                 self.complete(s, driver)
             else:
-                hook = driver.fault_hook = pause_at(*pause)
+                hook = driver.ctx.fault_hook = pause_at(*pause)
                 out = []
                 t = threading.Thread(target=lambda: out.append(
                     dict(driver.recover())[s.aid]))
@@ -322,10 +322,10 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
             dying = self.dying_driver(('switched', B) if stage == 'switch'
                                       else ('never', A))
             if stage != 'switch':
-                def pivoted(*args, hit=dying.fault_hook.hit):
+                def pivoted(*args, hit=dying.ctx.fault_hook.hit):
                     hit.set()
                     raise base.Crash('after the pivot')
-                dying._pivoted = pivoted
+                dying.lock.pivoted = pivoted
             self.run_until_crash(s, dying, path)
             s.writer.wait_for(10)           # the agent is down
             self.stop_guest(s, lambda dom: dom.destroy())
@@ -345,7 +345,7 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
         during the migration; the agent locks it again."""
         uuid = self.lv.create_domain()
         s = self.frozen(uuid, 550)
-        self.unlock_by_hand(s, self.driver._overlay_file(
+        self.unlock_by_hand(s, self.driver.ctx.overlay_file(
             {'attachment_id': s.aid}, 'overlay'), s.src)
         self.wait_locked(s)
         self.stop_guest(s, lambda dom: dom.destroy())

@@ -6,6 +6,7 @@ import subprocess
 import time
 
 from benchmarks import common
+from migrator_api.common import fileutils
 
 PEERS = ('dd', 'qemu-img', 'cp')
 
@@ -46,7 +47,7 @@ def run_peer(tool, src, dst, size):
     if proc.returncode != 0:
         raise common.BenchError('%s failed (%d): %s' % (
             ' '.join(cmd), proc.returncode, err))
-    common.fsync_path(dst)
+    fileutils.fsync(dst)
     elapsed = time.monotonic() - started
     return {'seconds': elapsed, 'cpu_seconds': usage.ru_utime +
             usage.ru_stime, 'tool_rss_bytes': usage.ru_maxrss * 1024}

@@ -9,6 +9,7 @@ import subprocess
 from benchmarks import common
 from benchmarks.copy import log
 from benchmarks.copy import verify
+from migrator_api.common import fileutils
 from migrator_testing import hosts
 
 KiB, MiB, GiB = common.KiB, common.MiB, common.GiB
@@ -111,7 +112,7 @@ class Volumes:
                         'bs=4M', 'count=%d' % (size // (4 * MiB)),
                         'iflag=direct', 'oflag=direct', 'status=none'],
                        check=True)
-        common.fsync_path(self.block_src)
+        fileutils.fsync(self.block_src)
 
     def _loop(self, backing, size):
         """A loop device with O_DIRECT over a new file of ``size``."""

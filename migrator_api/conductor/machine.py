@@ -1,0 +1,223 @@
+"""The migration state machine, in one place: its phases, the moves
+allowed between them, which phases roll back and which only go
+forward, and the rules a migration must pass to be accepted.
+
+A migration's *status* (mirrored in its volume's ``migration_status``)
+is what operators filter on; its *phase* is the step being taken.  The
+conductor records each phase (a compare-and-swap on the phase it read)
+before it takes the phase's step, and every step is idempotent, so
+whichever conductor holds the migration next resumes from the recorded
+phase.  The steps themselves are in ``migrate.py`` (forward) and
+``rollback.py``; the db layer performs the writes decided here.
+
+``table()`` prints the machine; doc/source/contributor/architecture.rst
+shows that text and a test keeps the two the same.
+"""
+
+import collections
+
+from oslo_config import cfg
+
+from migrator_api.common import exception
+from migrator_api.common import states as S
+
+CONF = cfg.CONF
+
+#: What happens when a phase's step fails.
+ROLL_BACK = 'roll back'     # undo everything: error (or cancelled)
+RETRY = 'retry'             # past the point of no return: retried
+
+Phase = collections.namedtuple(
+    'Phase', 'name status in_use_only cancellable on_failure next')
+Phase.__doc__ = """One phase: the migration status it shows, whether only
+a migration of an attached volume goes through it, whether a cancel is
+accepted in it, what a failure of its step does, and the phases it may
+move on to (the first that applies to the migration)."""
+
+PHASES = collections.OrderedDict((p.name, p) for p in (
+    Phase(S.P_QUEUED, S.M_STARTING, False, True, ROLL_BACK,
+          (S.P_CREATING_DESTINATION,)),
+    Phase(S.P_CREATING_DESTINATION, S.M_STARTING, False, True, ROLL_BACK,
+          (S.P_FREEZING, S.P_COPYING)),
+    Phase(S.P_FREEZING, S.M_STARTING, True, True, ROLL_BACK,
+          (S.P_COPYING,)),
+    Phase(S.P_COPYING, S.M_MIGRATING, False, True, ROLL_BACK,
+          (S.P_SWITCHING, S.P_FINALIZING)),
+    # The compute agent may have switched the guest even when its answer
+    # was lost: a failed switch is retried (complete is idempotent).
+    Phase(S.P_SWITCHING, S.M_COMPLETING, True, False, RETRY,
+          (S.P_FINALIZING,)),
+    # One transaction makes the volume live on the destination.
+    Phase(S.P_FINALIZING, S.M_COMPLETING, False, False, RETRY,
+          (S.P_DELETING_SOURCE,)),
+    Phase(S.P_DELETING_SOURCE, S.M_COMPLETING, False, False, RETRY,
+          (S.P_FOLDING, S.P_DONE)),
+    Phase(S.P_FOLDING, S.M_COMPLETING, True, False, RETRY, (S.P_DONE,)),
+    # Keeps the status it had (cancelling for a cancel).
+    Phase(S.P_ROLLING_BACK, None, False, False, RETRY, (S.P_DONE,)),
+    # success, error or cancelled.
+    Phase(S.P_DONE, None, False, False, None, ()),
+))
+
+CANCELLABLE = tuple(p.name for p in PHASES.values() if p.cancellable)
+ROLLS_BACK = tuple(p.name for p in PHASES.values()
+                   if p.on_failure == ROLL_BACK)
+RETRIED = tuple(p.name for p in PHASES.values() if p.on_failure == RETRY)
+
+
+def transitions():
+    """Every allowed move, ``(from, to)``, rollbacks included."""
+    moves = [(p.name, n) for p in PHASES.values() for n in p.next]
+    moves += [(name, S.P_ROLLING_BACK) for name in ROLLS_BACK]
+    return moves
+
+
+def check_move(from_phase, to_phase):
+    """A programming error (not a user's) for a move not in the table."""
+    if (from_phase, to_phase) not in transitions():
+        raise exception.MigratorException(
+            'migration phase %s cannot be followed by %s'
+            % (from_phase, to_phase))
+
+
+def next_phase(mig, phase=None):
+    """The phase that follows ``phase`` (default: the recorded one) for
+    this migration: phases of attached volumes only when it has an
+    attachment."""
+    for name in PHASES[phase or mig.phase].next:
+        if not PHASES[name].in_use_only or mig.attachment_id is not None:
+            return name
+    raise exception.MigratorException('phase %s is the last' % phase)
+
+
+def status_of(phase):
+    """The status a running migration shows in ``phase`` (None: kept)."""
+    return PHASES[phase].status
+
+
+def table():
+    """The machine as text (the architecture document shows it)."""
+    rows = [('phase', 'status', 'attached only', 'cancel', 'on failure',
+             'next')]
+    for p in PHASES.values():
+        nxt = list(p.next) + ([S.P_ROLLING_BACK]
+                              if p.on_failure == ROLL_BACK else [])
+        rows.append((p.name, p.status or '-', 'yes' if p.in_use_only
+                     else '', 'yes' if p.cancellable else '',
+                     p.on_failure or '-', ', '.join(nxt) or '-'))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return '\n'.join('  '.join(c.ljust(w) for c, w in zip(r, widths))
+                     .rstrip() for r in rows)
+
+
+# -- admission --------------------------------------------------------------
+
+Facts = collections.namedtuple(
+    'Facts', 'volume source dest attachments running up')
+Facts.__doc__ = """What admission looks at, read by conductor.api: the
+volume, its source and the destination backend rows, its attachments,
+its running migration (or None), and ``up(host, binary)``: whether that
+service is heard from (None: never heard of)."""
+
+
+def _destination_up(f):
+    if not f.up(f.dest.host, S.BINARY_VOLUME):
+        raise exception.BackendUnavailable(
+            backend=f.dest.name,
+            reason='its volume worker on host %s is down' % f.dest.host)
+
+
+def _source_up(f):
+    if f.source.id != f.dest.id and not f.up(f.source.host, S.BINARY_VOLUME):
+        raise exception.BackendUnavailable(
+            backend=f.source.name,
+            reason='its volume worker on host %s is down' % f.source.host)
+
+
+def _room(f):
+    free = f.dest.free_capacity_bytes
+    if f.source.id != f.dest.id and free is not None and \
+            f.volume.size > free:
+        raise exception.InsufficientCapacity(
+            backend=f.dest.name, size=f.volume.size,
+            reason='%d bytes free' % free)
+
+
+def require_compute(up, host):
+    """404 for a compute agent never heard of (``up`` None), 503 for one
+    that is down (``up`` False); also for attaching."""
+    name = '%s on host %s' % (S.BINARY_COMPUTE, host)
+    if up is None:
+        raise exception.ServiceNotFound(service=name)
+    if not up:
+        raise exception.ServiceUnavailable(
+            service=name, reason='no heartbeat for more than %d seconds'
+            % CONF.conductor.service_down_time)
+
+
+def _compute_agents_up(f):
+    for att in f.attachments:
+        require_compute(f.up(att.host, S.BINARY_COMPUTE), att.host)
+
+
+def _not_migrating(f):
+    if f.running is not None:
+        raise exception.VolumeMigrating(
+            volume_id=f.volume.id, migration_id=f.running.id,
+            migration_status=f.running.status)
+
+
+def _another_backend(f):
+    if f.volume.backend_id == f.dest.id:
+        raise exception.SameBackend(volume_id=f.volume.id,
+                                    backend=f.dest.name)
+
+
+def _data_path(f):
+    # The copy runs on the destination's volume worker, which reaches
+    # only the backends it serves itself.
+    if f.source.host != f.dest.host:
+        raise exception.NoDataPath(
+            source=f.source.name, source_host=f.source.host,
+            dest=f.dest.name, dest_host=f.dest.host)
+
+
+def _volume_status(f):
+    if f.volume.status not in S.MIGRATABLE_VOLUME_STATUSES:
+        raise exception.InvalidVolumeStatus(
+            volume_id=f.volume.id, status=f.volume.status,
+            action='migrate',
+            expected=' or '.join(S.MIGRATABLE_VOLUME_STATUSES))
+
+
+def _one_attachment(f):
+    if len(f.attachments) > 1:
+        raise exception.MultiAttachRefused(volume_id=f.volume.id,
+                                           count=len(f.attachments))
+    for att in f.attachments:
+        if att.status != S.A_ATTACHED:
+            raise exception.InvalidVolumeStatus(
+                volume_id=f.volume.id,
+                status='%s (attachment %s)' % (att.status, att.id),
+                action='migrate', expected='attached or detached')
+
+
+#: The rules, in the order they are checked (the first broken one is
+#: the answer): each raises the 4xx that says what is wrong.
+ADMISSION = (
+    ('the destination backend is up', _destination_up),
+    ('the source backend is up', _source_up),
+    ('the destination has room', _room),
+    ('the compute agents of its attachments are up', _compute_agents_up),
+    ('the volume is not migrating', _not_migrating),
+    ('the destination is another backend', _another_backend),
+    ('the volume is available or in-use', _volume_status),
+    ('at most one attachment, settled', _one_attachment),
+    ('a data path from the source to the destination', _data_path),
+)
+
+
+def admit(facts):
+    """Raise the error of the first rule ``facts`` break."""
+    for _name, rule in ADMISSION:
+        rule(facts)

@@ -1,0 +1,146 @@
+"""Migrations: records, and the compare-and-swap writes the conductor's
+state machine (conductor.machine) asks for.  No rule of the machine is
+decided here: the callers name the values to write and the values the
+rows must still hold."""
+
+from oslo_utils import timeutils
+from oslo_utils import uuidutils
+
+from migrator_api.common import exception
+from migrator_api.common import states
+from migrator_api.db import models
+from migrator_api.db import session as s
+
+
+MIGRATION_FILTERS = ('status', 'phase', 'volume_id', 'source_backend_id',
+                     'dest_backend_id')
+
+
+def migration_create(values, volume_id, volume_expected, volume_values):
+    """Record a migration (``values``) and update its volume, in one
+    transaction, if the volume still holds ``volume_expected``; else
+    Conflict (409), and nothing is written.  The rules a migration must
+    pass were checked before (conductor.machine.admit)."""
+    with s.writer() as session:
+        if not s.update(session, models.Volume, volume_id, volume_values,
+                        dict(volume_expected, hidden=False)):
+            raise exception.Conflict(
+                reason='volume %s changed during the request' % volume_id)
+        session.add(models.Migration(**values))
+    return migration_get(values['id'])
+
+
+def migration_get(migration_id):
+    return s.get(models.Migration, migration_id,
+                 exception.MigrationNotFound(migration_id=migration_id))
+
+
+def migration_get_all(filters=None, limit=None, marker=None):
+    filters = filters or {}
+    with s.reader() as session:
+        query = session.query(models.Migration)
+        for key in MIGRATION_FILTERS:
+            if filters.get(key) is not None:
+                value = filters[key]
+                column = getattr(models.Migration, key)
+                query = query.filter(column.in_(value)
+                                     if isinstance(value, (list, tuple))
+                                     else column == value)
+        return s.paginate(query, models.Migration, limit, marker)
+
+
+def migration_update(migration_id, values, expected=None):
+    """Update a migration; False if it no longer matches ``expected``."""
+    with s.writer() as session:
+        return s.update(session, models.Migration, migration_id, values,
+                        expected)
+
+
+def migration_and_volume_update(migration_id, migration_values, volume_id,
+                                volume_values, expected=None):
+    """Update a migration and its volume in one transaction.
+
+    ``expected`` guards the migration row; nothing changes when it does
+    not match.
+    """
+    with s.writer() as session:
+        if not s.update(session, models.Migration, migration_id,
+                        migration_values, expected):
+            return False
+        if volume_values:
+            s.update(session, models.Volume, volume_id, volume_values, None)
+        return True
+
+
+def _locked(session, migration_id, expected):
+    """The migration row, locked for this transaction, if it still holds
+    ``expected``; else None."""
+    return s.apply_expected(
+        session.query(models.Migration).filter_by(id=migration_id),
+        models.Migration, expected).with_for_update().one_or_none()
+
+
+def migration_switch_volume(migration_id, expected, values, volume_values):
+    """Make the user's volume live on the destination, atomically.
+
+    The user's volume takes the destination's backend, location,
+    provider id and size; the hidden destination row takes the source's
+    (it becomes what is left of the source, deleted next); an attachment
+    being migrated takes its destination id.  The migration gets
+    ``values`` and the volume ``volume_values``; nothing is written
+    unless the migration still holds ``expected``.
+    """
+    now = timeutils.utcnow()
+    with s.writer() as session:
+        mig = _locked(session, migration_id, expected)
+        if mig is None:
+            return False
+        vol = session.query(models.Volume).filter_by(
+            id=mig.volume_id).with_for_update().one()
+        dst = session.query(models.Volume).filter_by(
+            id=mig.dest_volume_id).with_for_update().one()
+        src = (vol.backend_id, vol.location, vol.provider_id, vol.size)
+        vol.backend_id, vol.location, vol.provider_id, vol.size = (
+            dst.backend_id, dst.location, dst.provider_id, dst.size)
+        dst.backend_id, dst.location, dst.provider_id, dst.size = src
+        dst.status = states.DELETING
+        vol.updated_at = dst.updated_at = now
+        if mig.attachment_id is not None:
+            # The compute agent now knows the attachment by its new id.
+            session.query(models.Attachment).filter_by(
+                id=mig.attachment_id).update(
+                    {'id': mig.dest_attachment_id, 'updated_at': now},
+                    synchronize_session=False)
+        for key, value in dict(values, updated_at=now).items():
+            setattr(mig, key, value)
+        for key, value in volume_values.items():
+            setattr(vol, key, value)
+        return True
+
+
+def migration_create_destination(migration_id, volume_values, expected,
+                                 values):
+    """Record the hidden destination volume (``volume_values``) and give
+    the migration ``values`` with the new volume's id as
+    ``dest_volume_id``, in one transaction, if the migration still holds
+    ``expected``; the id, or None (nothing written)."""
+    with s.writer() as session:
+        mig = _locked(session, migration_id, expected)
+        if mig is None:
+            return None
+        volume_values = dict(volume_values)
+        volume_values.setdefault('id', uuidutils.generate_uuid())
+        volume_values.setdefault('provider_id', volume_values['id'])
+        session.add(models.Volume(hidden=True, status=states.CREATING,
+                                  **volume_values))
+        values = dict(values, dest_volume_id=volume_values['id'],
+                      updated_at=timeutils.utcnow())
+        for key, value in values.items():
+            setattr(mig, key, value)
+        return volume_values['id']
+
+
+def migration_get_running():
+    with s.reader() as session:
+        return session.query(models.Migration).filter(
+            models.Migration.status.in_(states.MIGRATION_RUNNING)).all()
