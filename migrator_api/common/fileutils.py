@@ -33,11 +33,18 @@ def replace_durably(tmp, path):
     fsync_dir(os.path.dirname(path))
 
 
-def write_json_atomic(path, data, mode=0o600):
+def write_json_atomic(path, data, mode=0o600, durable=True):
     """Replace ``path`` with ``data`` as JSON so that a crash leaves
     either the old or the new content, both durable (a temporary file,
     fsync, rename, fsync of the directory).  Safe between threads and
-    processes: each writer has its own temporary file."""
+    processes: each writer has its own temporary file.
+
+    ``durable=False`` leaves out the fsyncs: the replacement is still
+    atomic and survives the death of the process, but a power loss may
+    leave the previous content.  For updates whose loss costs only
+    freshness (a progress mark), where an fsync of the disk a copy is
+    busy with would slow the copy.
+    """
     tmp = '%s.tmp.%d.%d' % (path, os.getpid(), threading.get_ident())
     body = json.dumps(data, indent=1, sort_keys=True).encode()
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC,
@@ -46,10 +53,14 @@ def write_json_atomic(path, data, mode=0o600):
         view = memoryview(body)
         while view:
             view = view[os.write(fd, view):]
-        os.fsync(fd)
+        if durable:
+            os.fsync(fd)
     finally:
         os.close(fd)
-    replace_durably(tmp, path)
+    if durable:
+        replace_durably(tmp, path)
+    else:
+        os.replace(tmp, path)
 
 
 def is_temporary(name):

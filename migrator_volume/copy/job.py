@@ -167,19 +167,19 @@ class CopyJob:
                 poller.stop()
         self._finish(state, error, time.monotonic() - started)
 
-    def _record(self, **fields):
+    def _record(self, durable=True, **fields):
         """Update the journal entry; a failure is logged, not raised."""
         if self._entry is None:
             return
         self._entry.update(fields)
         try:
-            self.journal.save(self._entry)
+            self.journal.save(self._entry, durable=durable)
         except Exception:
             LOG.exception('Cannot record copy %s in the journal',
                           self.migration_id)
 
     def _report_progress(self, bytes_done, bytes_total):
-        self._record(bytes_done=bytes_done)
+        self._record(durable=False, bytes_done=bytes_done)
         self.notifier.progress(self.ctxt, self.migration_id, self.volume_id,
                                bytes_done, bytes_total)
         self.reporter.copy_progress(self.ctxt, self.migration_id, bytes_done,

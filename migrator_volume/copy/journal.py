@@ -59,13 +59,15 @@ class CopyJournal:
                 'bytes_done': 0, 'state': 'running', 'error': None,
                 'started_at': now, 'updated_at': now}
 
-    def save(self, entry):
-        """Write ``entry`` (atomically, durably)."""
+    def save(self, entry, durable=True):
+        """Write ``entry`` atomically; durably unless ``durable`` is False
+        (a progress mark: losing it to a power loss costs only some bytes
+        copied again, and no fsync slows the copy)."""
         entry['updated_at'] = time.time()
         path = self._file(entry['migration_id'])
         with self._lock:
             os.makedirs(self.path, mode=0o700, exist_ok=True)
-            fileutils.write_json_atomic(path, entry)
+            fileutils.write_json_atomic(path, entry, durable=durable)
 
     def remove(self, migration_id):
         with self._lock:
