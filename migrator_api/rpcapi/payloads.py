@@ -7,10 +7,18 @@ Locations
         {"driver_volume_type": "file",  "data": {"path": "/srv/a/volume-ID"}}
         {"driver_volume_type": "block", "data": {"device_path": "/dev/loop3",
                                                  "size": 1073741824}}
+        {"driver_volume_type": "nbd",   "data": {"host": "10.77.0.2",
+                                                 "port": 10809,
+                                                 "export": "volume-ID",
+                                                 "size": 1073741824,
+                                                 "tls": true}}
 
     Only the volume worker that owns a location turns it into a local
     path (after checking that it points into its backend); a compute
-    agent opens what the description names.
+    agent opens what the description names.  An ``nbd`` location is a
+    volume of another host, exported by that host's volume worker over
+    NBD (TLS with x509 certificates: only the hosts the export names may
+    connect).
 
 Copy status (``VolumeAPI.get_copy_status``)
     ``{"state": "running"|"done"|"error"|"cancelled", "bytes_done",
@@ -32,6 +40,7 @@ from migrator_api.common import exception
 
 FILE = 'file'
 BLOCK = 'block'
+NBD = 'nbd'
 #: ``driver_volume_type`` -> the ``data`` key naming the local path.
 PATH_KEYS = {FILE: 'path', BLOCK: 'device_path'}
 
@@ -49,6 +58,30 @@ def file_location(path):
 def block_location(device_path, size):
     return {'driver_volume_type': BLOCK,
             'data': {'device_path': device_path, 'size': size}}
+
+
+def nbd_location(host, port, export, size, tls=True):
+    return {'driver_volume_type': NBD,
+            'data': {'host': host, 'port': port, 'export': export,
+                     'size': size, 'tls': bool(tls)}}
+
+
+def is_nbd(location):
+    return isinstance(location, dict) and \
+        location.get('driver_volume_type') == NBD
+
+
+def nbd_uri(location):
+    """``nbd://host:port/export`` of an nbd location (InvalidInput for
+    anything else)."""
+    data = location.get('data') if is_nbd(location) else None
+    if not isinstance(data, dict) or not isinstance(data.get('host'), str) \
+            or not isinstance(data.get('port'), int) or \
+            not isinstance(data.get('export'), str):
+        raise exception.InvalidInput(
+            reason='not an nbd location with host, port and export: %r'
+                   % (location,))
+    return 'nbd://%s:%d/%s' % (data['host'], data['port'], data['export'])
 
 
 def location_path(location, kinds=tuple(PATH_KEYS)):

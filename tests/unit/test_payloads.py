@@ -43,3 +43,20 @@ class TestLocations(base.TestCase):
     def test_kinds_can_be_narrowed(self):
         self.assertRaises(exception.InvalidInput, payloads.location_path,
                           payloads.file_location('/srv/v'), ('block',))
+
+
+class TestNbdLocations(base.TestCase):
+
+    def test_uri(self):
+        loc = payloads.nbd_location('10.77.0.2', 10809, 'volume-1', 4096)
+        self.assertTrue(payloads.is_nbd(loc))
+        self.assertEqual('nbd://10.77.0.2:10809/volume-1',
+                         payloads.nbd_uri(loc))
+        self.assertEqual(4096, payloads.location_size(loc, 512))
+
+    def test_an_nbd_location_has_no_local_path(self):
+        loc = payloads.nbd_location('10.77.0.2', 10809, 'volume-1', 4096)
+        self.assertRaises(exception.InvalidInput, payloads.location_path,
+                          loc)
+        self.assertRaises(exception.InvalidInput, payloads.nbd_uri,
+                          payloads.file_location('/srv/v'))
