@@ -116,8 +116,10 @@ class Helpers(tr.RecoveryMixin):
         self.assertIn('MIGRATION-IN-PROGRESS-%s' % s.aid, str(e))
         self.assertFalse(dom.isActive())
 
-    def unlock_by_hand(self, s, *images):
-        """Define the disk on ``images`` as an unlocked libvirt would."""
+    def unlock_by_hand(self, s, *images, check=True):
+        """Define the disk on ``images`` as an unlocked libvirt would
+        (``check``: and see it defined so; a backstop that is listening
+        may lock it again at once)."""
         dom = self.lv.domain(s.uuid)
         xml = guest.persistent_xml(dom)
         chain = [('file', images[0], 'qcow2')] + [
@@ -125,8 +127,9 @@ class Helpers(tr.RecoveryMixin):
         disk = guest.chain_disk(guest.find_disk(guest.parse(xml), s.target),
                                 chain)
         self.lv.conn.defineXML(guest.replace_disk(xml, s.target, disk))
-        self.assertEqual(os.path.realpath(images[0]),
-                         self.persistent_chain(s.uuid, s.target)[0])
+        if check:
+            self.assertEqual(os.path.realpath(images[0]),
+                             self.persistent_chain(s.uuid, s.target)[0])
 
     def complete(self, s, driver=None):
         s.copy()
@@ -265,8 +268,16 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
         """An agent died and left the definition unlocked (as libvirt
         rewrote it at the snapshot or the switch): recovery locks it
         again, and the lock holds through the rest of the migration."""
-        # No backstop here: the recovery must do it.
+        # No backstop here, in none of the drivers: the recovery must do
+        # it.
         self.driver.host._lifecycle_listeners.clear()
+        new_driver = self.new_driver
+
+        def without_backstop():
+            driver = new_driver()
+            driver.host._lifecycle_listeners.clear()
+            return driver
+        self.new_driver = without_backstop
         uuid = self.lv.create_domain()
         for i, (point, images, pause) in enumerate([
                 (('frozen', A), ('overlay', 'src'), None),
@@ -346,7 +357,7 @@ class TestStartDuringLiveMigration(Helpers, base.LibvirtTestCase):
         uuid = self.lv.create_domain()
         s = self.frozen(uuid, 550)
         self.unlock_by_hand(s, self.driver.ctx.overlay_file(
-            {'attachment_id': s.aid}, 'overlay'), s.src)
+            {'attachment_id': s.aid}, 'overlay'), s.src, check=False)
         self.wait_locked(s)
         self.stop_guest(s, lambda dom: dom.destroy())
         self.assert_refused(s)
