@@ -43,7 +43,13 @@ def guest_poweroff(dom):
     """The guest shuts itself down (retried: the firmware may not have
     set the PM block up yet)."""
     for _attempt in range(5):
-        soft_off(dom)
+        try:
+            soft_off(dom)
+        except libvirt.libvirtError:
+            # The previous write did it, later than we waited for.
+            if not dom.isActive():
+                return
+            raise
         deadline = time.monotonic() + 2
         while dom.isActive() and time.monotonic() < deadline:
             time.sleep(0.05)
