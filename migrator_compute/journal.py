@@ -2,8 +2,11 @@
 
 One JSON record per attachment, ``<journal_path>/<attachment_id>.json``.
 A record names the instance, the disk target and the attached
-connection, and, while a volume migration runs, every path the
-migration uses (source, overlays, destination) and the step it is at.
+connection (for a volume of another host, also its NBD bridge,
+``bridge``: written before the bridge starts), and, while a volume
+migration runs, every path the migration uses (source, overlays,
+destination, the destination's bridge ``dst_bridge``) and the step it
+is at.
 
 The driver writes the step it is *about to take* before taking it, so
 after a crash the journal always names a step that may or may not have
@@ -130,7 +133,8 @@ class Mode(enum.StrEnum):
 FROZEN_STEPS = frozenset({Step.FROZEN, Step.OFFLINE_LOCKED})
 
 
-def _check_id(attachment_id):
+def check_id(attachment_id):
+    """``attachment_id`` if it is safe as a file name; else ValueError."""
     if not isinstance(attachment_id, str) or not _SAFE_ID.match(
             attachment_id):
         raise ValueError('invalid attachment id %r' % (attachment_id,))
@@ -160,7 +164,7 @@ class Journal(object):
         self._lock = _dir_lock(path)
 
     def _file(self, attachment_id):
-        return os.path.join(self.path, _check_id(attachment_id) + _SUFFIX)
+        return os.path.join(self.path, check_id(attachment_id) + _SUFFIX)
 
     def save(self, record):
         """Atomically write ``record`` (a dict with the key field,
@@ -232,7 +236,7 @@ class Journal(object):
     def new_record(attachment_id, instance_uuid, target, connection_info,
                    **extra):
         record = {
-            'attachment_id': _check_id(attachment_id),
+            'attachment_id': check_id(attachment_id),
             'instance_uuid': instance_uuid,
             'target': target,
             'connection_info': copy.deepcopy(connection_info),

@@ -13,6 +13,11 @@ The conductor records a backend's capacity (get_backend_stats) after
 each create and delete it asks; the heartbeat leaves out a backend
 while one runs, so that it never records the capacity from before the
 change after the conductor recorded the one from after.
+
+With ``[nbd] enabled`` the worker exports its volumes to the hosts the
+conductor names (export_volume, unexport_volume: migrator_volume.exports)
+and copies from the volumes other hosts export to it (an ``nbd``
+source location); its backends report the ``nbd`` capability.
 """
 
 import collections
@@ -29,8 +34,10 @@ from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.rpcapi import conductor as conductor_rpcapi
 from migrator_volume import backends as mbackends
+from migrator_volume.backends import base as backends_base
 from migrator_volume.copy import job as copy_job
 from migrator_volume.copy import journal as copy_journal
+from migrator_volume import exports as mexports
 from migrator_volume import notifications
 
 LOG = logging.getLogger(__name__)
@@ -44,7 +51,7 @@ INTERRUPTED = 'the volume worker restarted; the copy was interrupted'
 
 
 class VolumeManager:
-    target = messaging.Target(version='1.1')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host=None, conf=None, backends=None):
         """:param backends: {name: driver}; loaded from the
@@ -57,6 +64,7 @@ class VolumeManager:
         self._conductor = None
         self._notifier = None
         self.journal = copy_journal.CopyJournal(self.conf.state_path)
+        self.exports = mexports.Exports(self.conf, self.conf.state_path)
         # Copies a previous run lost: status, and entries to report.
         self._lost = {}
         self._unreported = {}
@@ -78,6 +86,7 @@ class VolumeManager:
         return self._notifier
 
     def init_host(self):
+        self.exports.check_config()
         if self.backends is None:
             self.backends = mbackends.load_backends(self.conf)
         LOG.info('Volume worker %s serves backends: %s', self.host,
@@ -87,6 +96,7 @@ class VolumeManager:
             self._lost[entry['migration_id']] = end
             self._unreported[entry['migration_id']] = end
         self._report_lost_copies()
+        self.exports.recover()
 
     def _report_lost_copies(self):
         """Tell the conductor how the copies of a previous run ended;
@@ -115,17 +125,22 @@ class VolumeManager:
             job.cancel(stopping=True)
         for job in running:
             job.wait(CANCEL_WAIT)
+        self.exports.stop_idle()
 
     def report_state(self):
         if self._unreported:
             self._report_lost_copies()
+        try:
+            self.exports.reclaim()
+        except Exception:
+            LOG.exception('Cannot close the exports left by a previous run')
         with self._stats_lock:
             stats = []
             for name, driver in sorted(self.backends.items()):
                 if self._changing[name]:
                     continue    # recorded by the conductor once done
                 try:
-                    stats.append(driver.get_stats())
+                    stats.append(self._stats(driver))
                 except Exception:
                     LOG.exception('Cannot read the stats of backend %s',
                                   name)
@@ -144,9 +159,14 @@ class VolumeManager:
             with self._stats_lock:
                 self._changing[backend] -= 1
 
+    def _stats(self, driver):
+        stats = driver.get_stats()
+        stats['capabilities'].update(self.exports.capabilities())
+        return stats
+
     def get_backend_stats(self, ctxt, backend):
         """(1.1) What the heartbeat reports of ``backend``, read now."""
-        return mbackends.get_backend(self.backends, backend).get_stats()
+        return self._stats(mbackends.get_backend(self.backends, backend))
 
     def create_volume(self, ctxt, backend, volume_id, size):
         driver = mbackends.get_backend(self.backends, backend)
@@ -161,8 +181,26 @@ class VolumeManager:
                     raise exception.Conflict(
                         reason='volume %s is being copied by migration %s'
                                % (volume_id, job.migration_id))
+        self.exports.unexport(volume_id)
         with self._changing_capacity(backend):
             driver.delete_volume(volume_id, location)
+
+    def export_volume(self, ctxt, backend, volume_id, location, clients,
+                      writable=False):
+        """(1.2) Serve a volume of ``backend`` over NBD to the hosts
+        ``clients``; its nbd location (the same export again: the same
+        location)."""
+        driver = mbackends.get_backend(self.backends, backend)
+        backends_base.check_volume_id(volume_id)
+        return self.exports.export(backend, volume_id,
+                                   driver.local_path(location), clients,
+                                   writable)
+
+    def unexport_volume(self, ctxt, backend, volume_id, export=None):
+        """(1.2) Close the exports of a volume (only the one named
+        ``export``, if given); closing none is fine."""
+        mbackends.get_backend(self.backends, backend)
+        return self.exports.unexport(volume_id, export)
 
     def copy_volume(self, ctxt, migration_id, volume_id, src_location,
                     dst_backend, dst_location, size):

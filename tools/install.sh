@@ -16,6 +16,10 @@ VENV=${MIGRATOR_VENV:-$TOP/.venv}
 apt_install python3 python3-venv python3-dev gcc git util-linux mount \
   coreutils procps qemu-utils uwsgi-core uwsgi-plugin-python3 || exit 1
 
+# RabbitMQ, MariaDB and PostgreSQL (the multi-host tests start them
+# through migrator_testing/services.py).
+bash tools/install-services.sh || exit 1
+
 if [ ! -x "$VENV/bin/python" ]; then
   step "creating virtualenv $VENV"
   # The system interpreter, with its site packages (python3-rbd and

@@ -1,15 +1,13 @@
 """A small REST client of the migrator API on a keystoneauth1 session.
 
-With OS_AUTH_URL (or --os-auth-url) it authenticates against keystone
-and finds the endpoint in the catalog (service type
-``volume-migration``); without, it talks to --os-endpoint (default the
-embedded default's http://127.0.0.1:8780) with no authentication.
+The session and the endpoint come from migrator_api.cli.auth: with
+keystone the endpoint is found in the catalog (service type
+``volume-migration``) unless given; without, the client talks to the
+given endpoint (default the embedded default's http://127.0.0.1:8780)
+with no authentication.
 """
 
 from keystoneauth1 import exceptions as ks_exc
-from keystoneauth1 import loading
-from keystoneauth1 import noauth
-from keystoneauth1 import session as ks_session
 
 SERVICE_TYPE = 'volume-migration'
 DEFAULT_ENDPOINT = 'http://127.0.0.1:8780'
@@ -24,44 +22,60 @@ class ApiError(Exception):
         self.detail = detail
 
 
-def make_session(args):
-    if getattr(args, 'os_auth_url', None):
-        auth = loading.load_auth_from_argparse_arguments(args)
-        sess = loading.load_session_from_argparse_arguments(args, auth=auth)
-        return Client(sess, endpoint=args.os_endpoint)
-    sess = ks_session.Session(auth=noauth.NoAuth())
-    return Client(sess, endpoint=args.os_endpoint or DEFAULT_ENDPOINT)
-
-
 class Client:
 
-    def __init__(self, session, endpoint=None):
+    def __init__(self, session, endpoint=None, interface='public',
+                 region_name=None, auth_url=None):
         self.session = session
         self.endpoint = endpoint
+        self.endpoint_filter = {'service_type': SERVICE_TYPE,
+                                'interface': interface}
+        if region_name:
+            self.endpoint_filter['region_name'] = region_name
+        self.auth_url = auth_url
 
     def _request(self, method, path, body=None, params=None):
-        kwargs = {'raise_exc': False, 'headers': {'Accept':
-                                                  'application/json'}}
+        # One connection per request: a server that closes the
+        # connection after its answer without saying so (uWSGI's plain
+        # http-socket) would otherwise reset the next request sent on it.
+        kwargs = {'raise_exc': False, 'headers': {
+            'Accept': 'application/json', 'Connection': 'close'}}
         if self.endpoint:
             kwargs['endpoint_override'] = self.endpoint.rstrip('/')
-        kwargs['endpoint_filter'] = {'service_type': SERVICE_TYPE,
-                                     'interface': 'public'}
+        kwargs['endpoint_filter'] = self.endpoint_filter
         if body is not None:
             kwargs['json'] = body
         if params:
             kwargs['params'] = params
         try:
             resp = self.session.request(path, method, **kwargs)
-        except ks_exc.ConnectFailure as exc:
-            raise ApiError(None, 'cannot reach the migrator API at %s: %s'
-                           % (self.endpoint or 'the catalog endpoint', exc))
-        except ks_exc.ClientException as exc:
-            raise ApiError(None, str(exc))
+        except Exception as exc:
+            raise ApiError(None, self._explain(exc))
         if resp.status_code >= 400:
             raise ApiError(resp.status_code, _error_detail(resp))
         if resp.status_code == 204 or not resp.content:
             return None
         return resp.json()
+
+    def _explain(self, exc):
+        """What went wrong before the API could answer, in one line."""
+        if isinstance(exc, ks_exc.Unauthorized):
+            return ('keystone at %s refused the credentials (wrong user, '
+                    'password, project or application credential?): %s'
+                    % (self.auth_url, exc))
+        if isinstance(exc, ks_exc.EndpointNotFound):
+            return ('no %s endpoint (interface %s%s) in the keystone '
+                    'catalog: register one, or give --os-endpoint / '
+                    'MIGRATOR_ENDPOINT' % (
+                        SERVICE_TYPE, self.endpoint_filter['interface'],
+                        ', region %s' % self.endpoint_filter['region_name']
+                        if 'region_name' in self.endpoint_filter else ''))
+        if isinstance(exc, ks_exc.ConnectFailure):
+            return 'cannot reach %s: %s' % (
+                self.endpoint or 'the migrator API or keystone', exc)
+        if isinstance(exc, ks_exc.ClientException):
+            return str(exc)
+        raise exc
 
     def get(self, path, params=None):
         return self._request('GET', path, params=params)

@@ -1,16 +1,18 @@
 """The ``migrator`` command line.
 
-Exit status: 0 on success, 1 when the API refused the request or the
-awaited migration did not succeed, 2 on a usage error.
+Credentials and endpoint: migrator_api.cli.auth (clouds.yaml, OS_*).
+Exit status: 0 on success, 1 when the API or keystone refused the
+request or the awaited migration did not succeed, 2 on a usage or
+configuration error.
 """
 
 import argparse
+import logging
 import os
 import sys
 import time
 
-from keystoneauth1 import loading
-
+from migrator_api.cli import auth
 from migrator_api.cli import client as api_client
 from migrator_api.cli import output
 
@@ -183,8 +185,13 @@ def _size(text):
 
 
 def build_parser(argv):
+    """The parser, and the cloud configuration it reads (clouds.yaml,
+    OS_*)."""
+    # 'resolve': with --os-auth-type none, keystoneauth's own
+    # --os-endpoint takes the place of this one (same destination).
     parser = argparse.ArgumentParser(
-        prog='migrator', description='Migrate volumes between backends.')
+        prog='migrator', description='Migrate volumes between backends.',
+        conflict_handler='resolve')
     parser.add_argument('--os-endpoint',
                         default=os.environ.get('MIGRATOR_ENDPOINT'),
                         help='API endpoint (default: from the keystone '
@@ -193,14 +200,13 @@ def build_parser(argv):
                              % api_client.DEFAULT_ENDPOINT)
     parser.add_argument('-f', '--format', choices=['table', 'json'],
                         default='table')
-    loading.register_auth_argparse_arguments(parser, argv, default='password')
-    loading.register_session_argparse_arguments(parser)
+    config = auth.register_arguments(parser, argv)
     sub = parser.add_subparsers(dest='command', metavar='COMMAND')
     sub.required = True
     for add in (_add_migrate, _add_migration, _add_volume, _add_attachment,
                 _add_listings):
         add(sub)
-    return parser
+    return parser, config
 
 
 def _actions(sub, name, help_text):
@@ -288,9 +294,16 @@ def _add_listings(sub):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(argv).parse_args(argv)
-    api = api_client.make_session(args)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # keystoneauth warns on stderr about what the error says again.
+    logging.getLogger('keystoneauth').setLevel(logging.ERROR)
+    try:
+        parser, config = build_parser(argv)
+        args = parser.parse_args(argv)
+        api = auth.make_client(config, args)
+    except auth.ConfigError as exc:
+        print('Error: %s' % exc, file=sys.stderr)
+        return 2
     try:
         return args.func(api, args)
     except api_client.ApiError as exc:

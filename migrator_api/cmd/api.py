@@ -1,19 +1,67 @@
-"""migrator-api: the REST API and, by default, the conductor."""
+"""migrator-api: the REST API alone, under uWSGI (as OpenStack deploys
+its APIs).
 
+``migrator-api --config-file F`` reads F, then replaces itself with
+``uwsgi --ini api-uwsgi.ini`` listening on ``[api] host_ip``:``port``,
+whose workers load ``migrator_api.wsgi.api:application`` with the
+configuration of F (``OS_MIGRATOR_CONFIG_FILE``).  The ini file is the
+first found of: beside F, ``<venv>/etc/migrator/``, the source tree's
+``etc/migrator/``, ``/etc/migrator/``.  The conductor runs in
+migrator-conductor; migrator-all keeps everything in one process.
+"""
+
+import math
+import os
 import sys
 
 from oslo_log import log as logging
 
-from migrator_api.cmd import runner
 from migrator_api.common import config
-from migrator_api.common import service
 
 LOG = logging.getLogger(__name__)
+INI = 'api-uwsgi.ini'
+_SOURCE_ETC = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__)))), 'etc', 'migrator')
+
+
+def find_ini(config_files):
+    places = [os.path.dirname(os.path.abspath(f)) for f in config_files]
+    places += [os.path.join(sys.prefix, 'etc', 'migrator'), _SOURCE_ETC,
+               '/etc/migrator']
+    for place in places:
+        path = os.path.join(place, INI)
+        if os.path.exists(path):
+            return path
+    raise RuntimeError('no %s in %s' % (INI, ', '.join(places)))
+
+
+def uwsgi_argv(conf):
+    """The uwsgi command line serving the API as ``conf`` says."""
+    files = [os.path.abspath(f) for f in conf.config_file]
+    host = conf.api.host_ip
+    argv = ['uwsgi', '--ini', find_ini(files),
+            '--http-socket', '%s:%d' % ('[%s]' % host if ':' in host
+                                        else host, conf.api.port),
+            '--socket-timeout',
+            str(int(math.ceil(conf.api.client_socket_timeout))),
+            '--env', 'OS_MIGRATOR_CONFIG_FILE=%s' % ','.join(files)]
+    if sys.prefix != sys.base_prefix:
+        argv += ['--virtualenv', sys.prefix]
+    return argv
 
 
 def main(argv=None):
-    stop = service.StopSignal()
-    conf = config.parse_args(sys.argv[1:] if argv is None else argv)
-    services = runner.Runner(conf, stop)
-    services.start_api_side()
-    return services.run_until_signalled()
+    conf = config.parse_args(sys.argv[1:] if argv is None else argv,
+                             prog='migrator-api')
+    try:
+        command = uwsgi_argv(conf)
+    except RuntimeError as exc:
+        LOG.error('migrator-api cannot start: %s', exc)
+        return 1
+    LOG.info('migrator-api: %s', ' '.join(command))
+    try:
+        os.execvp(command[0], command)
+    except OSError as exc:
+        LOG.error('migrator-api cannot run uwsgi (Debian: uwsgi-core and '
+                  'uwsgi-plugin-python3): %s', exc)
+        return 1

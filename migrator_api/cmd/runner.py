@@ -20,10 +20,30 @@ class Runner:
         self._stop_signal = stop_signal
         rpc.init(conf)
 
+    def start_conductor(self, configure_db=True):
+        """The conductor: its RPC endpoint, heartbeat and watchdog."""
+        from migrator_api.conductor import manager
+        from migrator_api.db import api as db_api
+
+        if configure_db:
+            db_api.configure(self.conf)
+        interval = self.conf.volume.report_interval
+        if self.conf.conductor.claim_timeout < 2 * interval:
+            LOG.warning('[conductor] claim_timeout (%d s) is shorter than '
+                        'two heartbeats ([volume] report_interval = %d '
+                        's): other conductors may take over migrations '
+                        'this one still drives',
+                        self.conf.conductor.claim_timeout, interval)
+        mgr = manager.ConductorManager(self.conf.host)
+        self._start(service.Service(
+            rpc.CONDUCTOR_TOPIC, self.conf.host, mgr,
+            report_interval=interval, report=mgr.heartbeat))
+
     def start_api_side(self, sync_db=False):
+        """The API (built-in server) and, unless ``[conductor] enabled``
+        is false, the conductor: migrator-all."""
         from migrator_api.api import app as api_app
         from migrator_api.cmd import wsgi_server
-        from migrator_api.conductor import manager
         from migrator_api.db import api as db_api
         from migrator_api.db import migration
 
@@ -31,11 +51,7 @@ class Runner:
         if sync_db:
             migration.upgrade()
         if self.conf.conductor.enabled:
-            mgr = manager.ConductorManager(self.conf.host)
-            self._start(service.Service(
-                rpc.CONDUCTOR_TOPIC, self.conf.host, mgr,
-                report_interval=self.conf.volume.report_interval,
-                report=mgr.heartbeat))
+            self.start_conductor(configure_db=False)
         api = self.conf.api
         app = api_app.setup_app(
             self.conf, slots=threading.BoundedSemaphore(api.workers))

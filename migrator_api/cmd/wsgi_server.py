@@ -1,5 +1,5 @@
-"""The built-in HTTP server of migrator-all (and of migrator-api when it
-is not run under uwsgi).
+"""The built-in HTTP server of migrator-all (migrator-api runs under
+uWSGI).
 
 One thread per client connection, at most ``[api] max_connections`` of
 them (more are answered 503 at once); each read from a client waits at

@@ -173,13 +173,32 @@ def _another_backend(f):
                                     backend=f.dest.name)
 
 
+def serves_nbd(backend):
+    """Whether a backend's worker exports its volumes to other hosts and
+    reads theirs (``[nbd] enabled``: the ``nbd`` capability)."""
+    return bool((backend.capabilities or {}).get('nbd'))
+
+
 def _data_path(f):
-    # The copy runs on the destination's volume worker, which reaches
-    # only the backends it serves itself.
-    if f.source.host != f.dest.host:
+    # The copy runs on the destination's volume worker: it reads a
+    # source of its own host locally, one of another host over NBD,
+    # exported by the source's worker (both with [nbd] enabled).
+    if f.source.host != f.dest.host and not (
+            serves_nbd(f.source) and serves_nbd(f.dest)):
         raise exception.NoDataPath(
             source=f.source.name, source_host=f.source.host,
             dest=f.dest.name, dest_host=f.dest.host)
+    # The guest reaches the source until the switch and the destination
+    # after it: on its own host, or exported to its host over NBD.
+    for att in f.attachments:
+        for backend in (f.source, f.dest):
+            if backend.host != att.host and not serves_nbd(backend):
+                raise exception.NoDataPath(
+                    'The compute host %s of instance %s cannot reach '
+                    'backend %s (host %s): its volume worker exports no '
+                    'volumes over NBD; there is no data path between these '
+                    'hosts.' % (att.host, att.instance_uuid, backend.name,
+                                backend.host))
 
 
 def _volume_status(f):
@@ -213,7 +232,8 @@ ADMISSION = (
     ('the destination is another backend', _another_backend),
     ('the volume is available or in-use', _volume_status),
     ('at most one attachment, settled', _one_attachment),
-    ('a data path from the source to the destination', _data_path),
+    ('a data path from the source to the destination and its guest',
+     _data_path),
 )
 
 

@@ -6,6 +6,7 @@ import oslo_messaging as messaging
 from migrator_api.common import states
 from migrator_api.common import threads
 from migrator_api.conductor import attachments
+from migrator_api.conductor import claims
 from migrator_api.conductor import migrate
 from migrator_api.conductor import progress
 from migrator_api.conductor import volumes
@@ -30,7 +31,9 @@ class ConductorManager:
         self._watchdog.stop()
 
     def heartbeat(self):
+        """Tell that this conductor is up, and renew its claims."""
         db_api.service_report(self.host, states.BINARY_CONDUCTOR)
+        claims.renew()
 
     # From the API.
     def create_volume(self, ctxt, volume_id):

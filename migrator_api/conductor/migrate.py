@@ -37,6 +37,7 @@ from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.common import threads
 from migrator_api.conductor import attachments
+from migrator_api.conductor import claims
 from migrator_api.conductor import machine
 from migrator_api.conductor import rollback
 from migrator_api.conductor import volumes
@@ -88,30 +89,59 @@ def wait_idle(timeout=60):
 
 
 def run(migration_id):
-    """Advance the migration until it waits for a report or ends."""
+    """Advance the migration until it waits for a report or ends, as the
+    one conductor driving it (conductor.claims): claimed first, released
+    at the end.  A report that another conductor recorded meanwhile (its
+    claim then failed: this one held the migration) moved the migration
+    on, so this one drives it on."""
     with _lock(migration_id):
-        ctxt = mcontext.get_admin_context()
         while True:
             mig = db_api.migration_get(migration_id)
-            handler = _HANDLERS.get(mig.phase)
-            if handler is None:
+            if _HANDLERS.get(mig.phase) is None:
+                return mig
+            if not claims.claim(mig):
+                LOG.debug('Migration %s is driven by conductor %s',
+                          migration_id, mig.conductor_host)
                 return mig
             try:
-                if not handler(ctxt, mig):
-                    return db_api.migration_get(migration_id)
-            except _Abort as abort:
-                _start_rollback(mig, abort.reason, abort.cancelled)
-            except Exception as exc:
-                LOG.exception('Migration %s failed in phase %s',
-                              migration_id, mig.phase)
-                if mig.phase in machine.RETRIED:
-                    # Past the point of no return (and the rollback
-                    # itself): retried by the watchdog, never reversed.
-                    db_api.migration_update(
-                        migration_id, {'error': exception.describe(exc)},
-                        expected={'phase': mig.phase})
-                    return db_api.migration_get(migration_id)
-                _start_rollback(mig, exception.describe(exc))
+                seen = _drive(migration_id)
+            finally:
+                claims.release(migration_id)
+            mig = db_api.migration_get(migration_id)
+            if _state(mig) == _state(seen):
+                return mig
+
+
+def _state(mig):
+    """What reports and cancels change (and a handler waits for)."""
+    return mig.phase, mig.cancel_requested, mig.fold_status
+
+
+def _drive(migration_id):
+    """Run the handlers of the claimed migration until one waits (the
+    migration as that handler saw it is returned) or it ends."""
+    ctxt = mcontext.get_admin_context()
+    while True:
+        mig = db_api.migration_get(migration_id)
+        handler = _HANDLERS.get(mig.phase)
+        if handler is None or not claims.holds(mig):
+            return mig
+        try:
+            if not handler(ctxt, mig):
+                return mig
+        except _Abort as abort:
+            _start_rollback(mig, abort.reason, abort.cancelled)
+        except Exception as exc:
+            LOG.exception('Migration %s failed in phase %s',
+                          migration_id, mig.phase)
+            if mig.phase in machine.RETRIED:
+                # Past the point of no return (and the rollback
+                # itself): retried by the watchdog, never reversed.
+                db_api.migration_update(
+                    migration_id, {'error': exception.describe(exc)},
+                    expected={'phase': mig.phase})
+                return mig
+            _start_rollback(mig, exception.describe(exc))
 
 
 def _advance(mig, phase, extra=None, volume_values=None):
@@ -202,12 +232,21 @@ def _start_copy(ctxt, mig):
         return False
     volume = db_api.volume_get(mig.volume_id)
     dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
+    try:
+        # Another host's source is read over an export to dest.host.
+        src = volumes.reach(ctxt, mig.source_backend, volume, dest.host)
+    except Exception as exc:
+        LOG.exception('Migration %s: the source cannot be exported to %s',
+                      mig.id, dest.host)
+        _start_rollback(db_api.migration_get(mig.id),
+                        exception.describe(exc))
+        return False
     LOG.info('Migration %s: copying volume %s (%d bytes) from %s to %s',
              mig.id, volume.id, volume.size, mig.source_backend.name,
              dest.name)
     volumes.volume_rpc().copy_volume(ctxt, dest.host, mig.id, volume.id,
-                                     volume.location, dest.name,
-                                     dst.location, volume.size)
+                                     src, dest.name, dst.location,
+                                     volume.size)
     return False
 
 
@@ -248,16 +287,22 @@ def _switching(ctxt, mig):
             expected={'phase': states.P_SWITCHING,
                       'dest_attachment_id': None})
         mig = db_api.migration_get(mig.id)
+    volumes.close_copy_source(ctxt, mig)
     dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)
+    # A destination of another host is exported to the compute host; it
+    # stays the attachment's export after the migration.
+    target = volumes.reach(ctxt, mig.dest_backend, dst, mig.compute_host,
+                           writable=True)
     result = attachments.compute_rpc().volume_migration_complete(
         ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
-        mig.dest_attachment_id, dst.location, mig.id)
+        mig.dest_attachment_id, target, mig.id)
     LOG.info('Migration %s: instance %s switched to the destination (%s)',
              mig.id, mig.instance_uuid, (result or {}).get('target'))
     return _advance(mig, machine.next_phase(mig))
 
 
 def _finalizing(ctxt, mig):
+    volumes.close_copy_source(ctxt, mig)
     following = machine.next_phase(mig)
     machine.check_move(mig.phase, following)
     status = machine.status_of(following)

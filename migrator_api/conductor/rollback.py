@@ -4,7 +4,8 @@
 on the phase it was read in, so that of two actors rolling back or
 moving on, one wins); the phase's handler ``roll_back`` then undoes the
 forward path, each step idempotent: the guest's writes go to the source
-again, the copy is stopped, the destination is deleted (its backend's
+again, the copy is stopped and the export of the source it read from
+another host closed, the destination is deleted (its backend's
 capacity recorded at once), and the migration ends ``cancelled`` or
 ``error``.
 """
@@ -57,6 +58,7 @@ def roll_back(ctxt, mig):
             LOG.exception('Migration %s: cancelling the copy on %s failed',
                           mig.id, mig.copy_host)
             raise
+        volumes.close_copy_source(ctxt, mig)
     if mig.dest_volume_id is not None:
         try:
             dst = db_api.volume_get(mig.dest_volume_id, include_hidden=True)

@@ -1,4 +1,5 @@
-"""Creating and deleting volumes on their backends.
+"""Creating and deleting volumes on their backends, and reaching them
+from other hosts.
 
 Every create and delete the conductor asks of a volume worker (a user's
 volume, a migration's destination or old source) goes through
@@ -6,6 +7,15 @@ volume, a migration's destination or old source) goes through
 backend's capacity as the worker reads it right after, before the
 caller records the operation as ended: admission (conductor.api) sees
 the change at once, not at the worker's next heartbeat.
+
+``reach`` gives the location by which a host reaches a volume: its own
+location on the volume's host, else an NBD export of it to that host
+alone (the volume worker's export_volume), which ``close_export``
+closes.  An export is named after what it grants (the volume, the
+host, read-only or writable), so the conductor closes the one it made
+from the rows it holds, and asking again for one returns the same
+location: every step using them can be repeated.  Deleting a volume
+closes all its exports (the worker does it first).
 """
 
 import threading
@@ -16,6 +26,7 @@ from oslo_log import log as logging
 from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
+from migrator_api.conductor import machine
 from migrator_api.db import api as db_api
 from migrator_api.rpcapi import payloads
 from migrator_api.rpcapi import volume as volume_rpcapi
@@ -35,15 +46,22 @@ def refresh_capacity(ctxt, backend):
     """Record the capacity of ``backend`` as its worker reads it now.
 
     Best effort: when the worker cannot tell (down, or older than RPC
-    1.1), the next heartbeat records it.  Reads and writes of one
-    backend take turns, so the last written is the last read.
+    1.1, or ``[upgrade_levels] volume`` pins it to 1.0), the next
+    heartbeat records it.  Reads and writes of one backend take turns,
+    so the last written is the last read.
     """
     with _capacity_guard:
         lock = _capacity_locks.setdefault(backend.name, threading.Lock())
+    client = volume_rpc()
+    if not client.can_send_version('1.1'):
+        LOG.debug('Backend %s: its capacity is recorded at its next '
+                  'heartbeat (volume RPC pinned to %s)', backend.name,
+                  client.version_cap)
+        return False
     with lock:
         try:
-            stats = volume_rpc().get_backend_stats(ctxt, backend.host,
-                                                   backend.name)
+            stats = client.get_backend_stats(ctxt, backend.host,
+                                             backend.name)
         except Exception as exc:
             LOG.warning('Cannot read the capacity of backend %s now (its '
                         'next heartbeat will tell): %s', backend.name,
@@ -54,6 +72,48 @@ def refresh_capacity(ctxt, backend):
               stats.get('free_capacity_bytes'),
               stats.get('total_capacity_bytes'))
     return True
+
+
+def reach(ctxt, backend, volume, host, writable=False):
+    """The location by which ``host`` reaches ``volume`` (a row of
+    ``backend``): its own on its host, else an export to ``host``."""
+    if backend.host == host:
+        return volume.location
+    rpc = volume_rpc()
+    if not machine.serves_nbd(backend) or not rpc.can_send_version('1.2'):
+        raise exception.NoDataPath(
+            'Host %s cannot reach backend %s (host %s): its volume worker '
+            'exports no volumes over NBD ([nbd] enabled).'
+            % (host, backend.name, backend.host))
+    location = rpc.export_volume(ctxt, backend.host, backend.name,
+                                 volume.provider_id, volume.location, [host],
+                                 writable=writable)
+    LOG.info('Volume %s of backend %s (host %s) exported to host %s as %s '
+             '(%s)', volume.id, backend.name, backend.host, host,
+             payloads.nbd_uri(location),
+             'writable' if writable else 'read-only')
+    return location
+
+
+def close_export(ctxt, backend, volume, host, writable=False):
+    """Close the export ``reach`` made of ``volume`` for ``host`` (none:
+    fine)."""
+    if backend.host == host or not machine.serves_nbd(backend):
+        return
+    name = payloads.export_name(volume.provider_id, [host], writable)
+    if volume_rpc().unexport_volume(ctxt, backend.host, backend.name,
+                                    volume.provider_id, export=name):
+        LOG.info('Export %s of volume %s to host %s closed', name,
+                 volume.id, host)
+
+
+def close_copy_source(ctxt, mig):
+    """The copy of ``mig`` is over (or stopped): close the export of the
+    source it read from another host, if any.  Before the volume lives
+    on the destination (finalizing) the user's row is the source."""
+    if mig.copy_host is not None:
+        close_export(ctxt, mig.source_backend,
+                     db_api.volume_get(mig.volume_id), mig.copy_host)
 
 
 def create_on_backend(ctxt, backend, volume_id, size):

@@ -1,16 +1,20 @@
 """Recovery and supervision of migrations and volumes.
 
-At start-up and then every ``copy_report_timeout / 2`` seconds the
-conductor looks at what is recorded as running and carries it on:
+At start-up and then every ``min(copy_report_timeout, claim_timeout) /
+2`` seconds each conductor looks at what is recorded as running and
+carries it on:
 
 * a copy whose worker has not reported for ``copy_report_timeout``
   seconds is looked up on the worker: still running, it waits; ended,
   its end is taken as reported; unknown, the migration rolls back (a
   worker that restarts reports the copies it lost as it starts: this is
   the fallback when that report is lost too);
-* a migration in any other running phase that has not moved for the
-  same time (its conductor died, or a step failed and must be retried)
-  is resumed from its recorded phase;
+* a migration claimed by a conductor that has not renewed its claim
+  for ``claim_timeout`` seconds (it died) is taken over
+  (conductor.claims); one claimed by a live conductor is left to it;
+* a migration in any other running phase that has not moved for
+  ``copy_report_timeout`` seconds (a step failed and must be retried, or
+  a report was lost) is resumed from its recorded phase;
 * volumes left ``creating`` or ``deleting`` are driven again.
 """
 
@@ -24,6 +28,7 @@ from migrator_api.common import context as mcontext
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.common import threads
+from migrator_api.conductor import claims
 from migrator_api.conductor import migrate
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
@@ -65,12 +70,31 @@ def check_copy(mig):
                               status['bytes_total'], error)
 
 
+def _driven(mig, now, startup):
+    """Whether a live conductor drives ``mig`` (then it is left alone);
+    a claim that expired is taken over (migrate.run claims it)."""
+    if mig.conductor_host is None:
+        return False
+    if claims.holds(mig) and startup:
+        return False    # held by this conductor's previous run
+    if not claims.expired(mig, now):
+        return True
+    if not claims.holds(mig):
+        LOG.warning('Migration %s: conductor %s has not renewed its claim '
+                    'for %d seconds: taking the migration over', mig.id,
+                    mig.conductor_host, CONF.conductor.claim_timeout)
+    return False
+
+
 def sweep(startup=False):
     """One pass over everything recorded as running."""
     now = timeutils.utcnow()
     timeout = CONF.conductor.copy_report_timeout
     for mig in db_api.migration_get_running():
-        if mig.phase == states.P_COPYING:
+        if mig.conductor_host is not None:
+            if not _driven(mig, now, startup):
+                migrate.spawn(mig.id)
+        elif mig.phase == states.P_COPYING:
             last = mig.progress_updated_at or mig.updated_at
             if timeutils.delta_seconds(last, now) >= timeout:
                 check_copy(mig)
@@ -100,7 +124,8 @@ class Watchdog:
 
     def _loop(self):
         startup = True
-        interval = max(1, CONF.conductor.copy_report_timeout // 2)
+        interval = max(1, min(CONF.conductor.copy_report_timeout,
+                              CONF.conductor.claim_timeout) // 2)
         while True:
             try:
                 sweep(startup=startup)

@@ -21,7 +21,18 @@ opts = [
     cfg.BoolOpt('enabled', default=True,
                 help='Run the conductor (the migration orchestration and '
                      'the RPC endpoint the agents report to) inside '
-                     'migrator-api.'),
+                     'migrator-all.  Deployed, the conductor is a process '
+                     'of its own (migrator-conductor) and migrator-api '
+                     'serves the REST API only.'),
+    cfg.IntOpt('claim_timeout', default=60, min=2,
+               help='Seconds after which another conductor takes over the '
+                    'migrations of a conductor that stopped renewing its '
+                    'claims.  A conductor claims a migration (a '
+                    'compare-and-swap in the database) before it drives '
+                    'it, renews its claims at each heartbeat (every '
+                    '[volume] report_interval seconds) and releases them '
+                    'when the migration waits for a report or ends; keep '
+                    'this several heartbeats long.'),
 ]
 
 

@@ -9,9 +9,12 @@ from migrator_api.conf import backend
 from migrator_api.conf import compute
 from migrator_api.conf import conductor
 from migrator_api.conf import default
+from migrator_api.conf import nbd
+from migrator_api.conf import upgrade_levels
 from migrator_api.conf import volume
 
-_MODULES = (default, api, conductor, volume, backend, compute)
+_MODULES = (default, api, conductor, volume, backend, compute,
+            upgrade_levels, nbd)
 
 
 def list_opts():

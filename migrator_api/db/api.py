@@ -16,6 +16,7 @@ migration state machine is decided in the db layer.
 """
 
 from migrator_api.db.migrations import migration_and_volume_update  # noqa
+from migrator_api.db.migrations import migration_claims_update  # noqa
 from migrator_api.db.migrations import migration_create  # noqa
 from migrator_api.db.migrations import migration_create_destination  # noqa
 from migrator_api.db.migrations import MIGRATION_FILTERS  # noqa

@@ -56,6 +56,29 @@ def migration_update(migration_id, values, expected=None):
                         expected)
 
 
+def migration_claims_update(migration_ids, values, expected):
+    """Write the claim of the migrations (``conductor_host``,
+    ``claimed_at``) whose rows still hold ``expected``; the ids written.
+
+    ``updated_at`` is left as it is: a claim is no change of the
+    migration (the watchdog and the API read updated_at as the time of
+    its last move).
+    """
+    if not migration_ids:
+        return []
+    with s.writer() as session:
+        query = s.apply_expected(
+            session.query(models.Migration.id).filter(
+                models.Migration.id.in_(list(migration_ids))),
+            models.Migration, expected)
+        ids = [row.id for row in query.with_for_update()]
+        if ids:
+            session.query(models.Migration).filter(
+                models.Migration.id.in_(ids)).update(
+                    dict(values), synchronize_session=False)
+        return ids
+
+
 def migration_and_volume_update(migration_id, migration_values, volume_id,
                                 volume_values, expected=None):
     """Update a migration and its volume in one transaction.
@@ -74,10 +97,12 @@ def migration_and_volume_update(migration_id, migration_values, volume_id,
 
 def _locked(session, migration_id, expected):
     """The migration row, locked for this transaction, if it still holds
-    ``expected``; else None."""
+    ``expected``; else None.  (``of``: PostgreSQL locks no row of the
+    backends joined in, which it refuses for an outer join.)"""
     return s.apply_expected(
         session.query(models.Migration).filter_by(id=migration_id),
-        models.Migration, expected).with_for_update().one_or_none()
+        models.Migration, expected).with_for_update(
+            of=models.Migration).one_or_none()
 
 
 def migration_switch_volume(migration_id, expected, values, volume_values):
@@ -96,9 +121,9 @@ def migration_switch_volume(migration_id, expected, values, volume_values):
         if mig is None:
             return False
         vol = session.query(models.Volume).filter_by(
-            id=mig.volume_id).with_for_update().one()
+            id=mig.volume_id).with_for_update(of=models.Volume).one()
         dst = session.query(models.Volume).filter_by(
-            id=mig.dest_volume_id).with_for_update().one()
+            id=mig.dest_volume_id).with_for_update(of=models.Volume).one()
         src = (vol.backend_id, vol.location, vol.provider_id, vol.size)
         vol.backend_id, vol.location, vol.provider_id, vol.size = (
             dst.backend_id, dst.location, dst.provider_id, dst.size)

@@ -86,7 +86,9 @@ class Migration(TimestampMixin, Base):
     """One migration of one volume; phase is recorded before each step."""
     __tablename__ = 'migrations'
     __table_args__ = (sa.Index('migrations_volume_id_idx', 'volume_id'),
-                      sa.Index('migrations_status_idx', 'status'))
+                      sa.Index('migrations_status_idx', 'status'),
+                      sa.Index('migrations_conductor_host_idx',
+                               'conductor_host'))
     id = _uuid_col(primary_key=True)
     # No foreign key: a migration's record outlives its volume.
     volume_id = _uuid_col(nullable=False)
@@ -119,6 +121,10 @@ class Migration(TimestampMixin, Base):
     # Recorded before volume_migration_start is called: a rollback must
     # then ask the compute agent to cancel.
     frozen = sa.Column(sa.Boolean, nullable=False, default=False)
+    # The conductor driving the migration now and when it last renewed
+    # its claim (conductor.claims); both None while nobody drives it.
+    conductor_host = sa.Column(sa.String(255), nullable=True)
+    claimed_at = sa.Column(sa.DateTime, nullable=True)
 
     source_backend = orm.relationship(Backend, lazy='joined',
                                       foreign_keys=[source_backend_id])

@@ -20,6 +20,12 @@ Locations
     NBD (TLS with x509 certificates: only the hosts the export names may
     connect).
 
+Exports (``VolumeAPI.export_volume``/``unexport_volume``)
+    An export is named after what it grants (``export_name``): which
+    volume, to which hosts, read-only or writable.  Asking for the same
+    export again finds the one that runs, and the conductor names the
+    export it closes from the rows it holds, without recording a name.
+
 Copy status (``VolumeAPI.get_copy_status``)
     ``{"state": "running"|"done"|"error"|"cancelled", "bytes_done",
     "bytes_total", "error": str|None}``, or None for a copy the worker
@@ -34,6 +40,7 @@ Backend stats (``ConductorAPI.report_state``, ``VolumeAPI.get_backend_stats``)
     "total_capacity_bytes", "free_capacity_bytes"}``.
 """
 
+import hashlib
 import os
 
 from migrator_api.common import exception
@@ -64,6 +71,14 @@ def nbd_location(host, port, export, size, tls=True):
     return {'driver_volume_type': NBD,
             'data': {'host': host, 'port': port, 'export': export,
                      'size': size, 'tls': bool(tls)}}
+
+
+def export_name(volume_id, clients, writable):
+    """The name of the export of ``volume_id`` to the hosts ``clients``
+    (``rw`` writable, ``ro`` read-only): the same grant, the same name."""
+    digest = hashlib.sha256('\n'.join(sorted(set(clients))).encode())
+    return '%s.%s.%s' % (volume_id, 'rw' if writable else 'ro',
+                         digest.hexdigest()[:16])
 
 
 def is_nbd(location):

@@ -1,10 +1,14 @@
 """WSGI entry point for uwsgi, gunicorn or mod_wsgi.
 
 The server's own command line is never parsed.  The configuration
-comes from the usual oslo.config places (/etc/migrator/migrator.conf,
-...) or, when set, from ``$OS_MIGRATOR_CONFIG_DIR/migrator.conf``.
+comes from ``$OS_MIGRATOR_CONFIG_FILE`` when set (one file, or several
+separated by commas: what ``migrator-api --config-file F`` passes to the
+uwsgi it runs), else from ``$OS_MIGRATOR_CONFIG_DIR/migrator.conf``
+when that is set, else from the usual oslo.config places
+(/etc/migrator/migrator.conf, ...).
 
-    uwsgi --ini etc/migrator/api-uwsgi.ini
+    migrator-api --config-file /etc/migrator/migrator.conf
+    uwsgi --ini etc/migrator/api-uwsgi.ini --env OS_MIGRATOR_CONFIG_FILE=F
     gunicorn 'migrator_api.wsgi.api:application'
 
 ``application`` sets itself up on its first request, not at import.
@@ -28,6 +32,9 @@ _APPLICATION = None
 
 
 def _config_files():
+    files = os.environ.get('OS_MIGRATOR_CONFIG_FILE')
+    if files:
+        return [f for f in files.split(',') if f]
     config_dir = os.environ.get('OS_MIGRATOR_CONFIG_DIR')
     if not config_dir:
         return None

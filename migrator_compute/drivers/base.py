@@ -3,7 +3,10 @@ migration contract, plus attach and detach.
 
 Every call names attachments by id; paths come only from the
 Cinder-shaped connection info given at attach time (or, for the
-destination, at complete time): see migrator_api.rpcapi.payloads.
+destination, at complete time): see migrator_api.rpcapi.payloads.  An
+``nbd`` location (a volume of another host) has no local path: the
+driver reaches it its own way (the libvirt drivers: a bridge,
+``drivers/libvirt/bridges.py``).
 
 Drivers are thread-safe: the agent's RPC manager calls them from the
 threads of oslo.messaging's threading executor.
@@ -24,8 +27,15 @@ from migrator_api.common import exception
 NAMESPACE = 'migrator.compute.drivers'
 
 
+def path_key(path):
+    """What tells two volume paths apart: the real path of a local one
+    (a file, a device, a socket); other names (``nbd://host:port/export``
+    of a disk that names a remote export) as they are."""
+    return os.path.realpath(path) if path.startswith('/') else path
+
+
 def same_path(a, b):
-    return os.path.realpath(a) == os.path.realpath(b)
+    return path_key(a) == path_key(b)
 
 
 class ComputeDriver(metaclass=abc.ABCMeta):

@@ -5,21 +5,31 @@ involved (sparse-aware, and the only way to keep a file sparse).  Both
 keep ``[volume] volume_copy_in_flight`` requests in flight (dd
 processes, or threads each with one buffer of ``file_copy_chunk_size``
 bytes): one request at a time does not reach what the disk can do.
+A volume of another host (an ``nbd`` location) is read over NBD and
+written by the file copy's writer side (copy.nbdio).
 See doc/source/admin/copy-benchmark.rst for how they compare with
 dd, qemu-img convert and cp.
 """
 
+from migrator_api.rpcapi import payloads
 from migrator_volume.copy import dd
 from migrator_volume.copy import fileio
 from migrator_volume import fsutils
 
 
 def make_copier(src, dst, size, conf, dst_zeroed, label=None):
-    """A copier of the first ``size`` bytes of local path ``src`` onto
-    ``dst``, set up from the ``[volume]`` options of ``conf``."""
+    """A copier of the first ``size`` bytes of ``src`` (a local path, or
+    another host's volume: an ``nbd`` location) onto local path
+    ``dst``, set up from the ``[volume]`` and ``[nbd]`` options of
+    ``conf``."""
     kwargs = {'bps_limit': conf.volume.volume_copy_bps_limit,
               'in_flight': conf.volume.volume_copy_in_flight,
               'dst_zeroed': dst_zeroed, 'label': label}
+    if payloads.is_nbd(src):
+        from migrator_volume.copy import nbdio   # libnbd: only if needed
+        return nbdio.NbdCopier(
+            src, dst, size, tls_dir=conf.nbd.tls_dir,
+            chunk_size=conf.volume.file_copy_chunk_size, **kwargs)
     if fsutils.is_block_device(src) and fsutils.is_block_device(dst):
         return dd.DdCopier(
             src, dst, size,

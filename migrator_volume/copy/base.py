@@ -11,7 +11,9 @@ from migrator_volume.copy import throttle
 class Copier(metaclass=abc.ABCMeta):
     """Copies the first ``size`` bytes of ``src`` onto ``dst``.
 
-    :param src, dst: local paths (files or block devices).
+    :param src, dst: local paths (files or block devices); ``src`` may
+        name another host's volume for a copier that reads it remotely
+        (copy.nbdio).
     :param bps_limit: bandwidth limit in bytes per second (0: none).
     :param dst_zeroed: whether the destination is known to read as
         zeroes wherever it was not written; when not, the copier writes
@@ -53,11 +55,16 @@ class Copier(metaclass=abc.ABCMeta):
     def check_sizes(self, src_fd, dst_fd):
         """The source must hold ``size`` bytes; a destination block
         device too, while a shorter destination file grows to it."""
-        src_size = os.lseek(src_fd, 0, os.SEEK_END)
+        self.check_source_size(os.lseek(src_fd, 0, os.SEEK_END))
+        self.fit_destination(dst_fd)
+
+    def check_source_size(self, src_size):
         if src_size < self.size:
             raise exception.CopyFailed(
                 reason='source %s holds %d bytes, fewer than the %d to '
                        'copy' % (self.src, src_size, self.size))
+
+    def fit_destination(self, dst_fd):
         dst_size = os.lseek(dst_fd, 0, os.SEEK_END)
         if dst_size < self.size:
             if not os.path.isfile(self.dst):

@@ -1,4 +1,5 @@
-"""In-process copy for every copy that involves a file.
+"""In-process copy for every copy that involves a file (and the writer
+side of the copy from another host's volume: copy.nbdio).
 
 Several requests in flight: the calling thread walks the source and
 hands pieces of work to ``in_flight`` worker threads, each with one
@@ -81,14 +82,33 @@ class FileIOCopier(base.Copier):
     def run(self):
         try:
             with contextlib.ExitStack() as stack:
-                self._src, self._src_direct = self._open(
-                    stack, self.src, os.O_RDONLY)
+                self._open_source(stack)
                 self._dst, self._dst_direct = self._open(
                     stack, self.dst, os.O_WRONLY)
                 self._copy()
         except OSError as e:
             raise exception.CopyFailed(
                 reason='%s to %s: %s' % (self.src, self.dst, e))
+
+    # The source: what a copier reading elsewhere replaces (nbdio) -----
+
+    def _open_source(self, stack):
+        """Open the source for the copy (closed with ``stack``)."""
+        self._src, self._src_direct = self._open(stack, self.src,
+                                                 os.O_RDONLY)
+
+    def _source_size(self):
+        return os.lseek(self._src, 0, os.SEEK_END)
+
+    def _data_extents(self, start, end):
+        """The (start, end) of the source's ranges that may hold data,
+        in order; what lies between reads as zeroes."""
+        return fsutils.data_extents(self._src, start, end)
+
+    def _source_reader(self, stack):
+        """``read(view, offset)`` for one worker thread, which fills
+        ``view`` from the source at ``offset``."""
+        return self._read
 
     @staticmethod
     def _open(stack, path, flags):
@@ -107,8 +127,9 @@ class FileIOCopier(base.Copier):
     # The walk (calling thread) ---------------------------------------
 
     def _copy(self):
-        src_fd, dst_fd = self._src, self._dst
-        self.check_sizes(src_fd, dst_fd)
+        dst_fd = self._dst
+        self.check_source_size(self._source_size())
+        self.fit_destination(dst_fd)
         self._dst_is_file = stat.S_ISREG(os.fstat(dst_fd).st_mode)
         self._sector = (1 if self._dst_is_file
                         else fsutils.sector_size(dst_fd))
@@ -121,7 +142,7 @@ class FileIOCopier(base.Copier):
         for worker in workers:
             worker.start()
         try:
-            for task in self._plan(src_fd):
+            for task in self._plan():
                 if not self._put(work, task):
                     break
         finally:
@@ -135,10 +156,8 @@ class FileIOCopier(base.Copier):
         self.check_cancelled()
         os.fsync(dst_fd)
         LOG.debug('Copied %s to %s: %d bytes, %d in flight of %d bytes, '
-                  'O_DIRECT %s/%s', self.src, self.dst, self.size,
-                  self.in_flight, self._piece,
-                  self._src_direct is not None,
-                  self._dst_direct is not None)
+                  'O_DIRECT out %s', self.src, self.dst, self.size,
+                  self.in_flight, self._piece, self._dst_direct is not None)
 
     def _put(self, work, task):
         """Queue a task; False once the copy stops (error, cancel)."""
@@ -151,11 +170,11 @@ class FileIOCopier(base.Copier):
             except queue.Full:
                 pass
 
-    def _plan(self, src_fd):
+    def _plan(self):
         """The tasks of the copy, in the order of the volume: each data
         range of the source in pieces, each hole between them."""
         offset = 0
-        for start, end in fsutils.data_extents(src_fd, 0, self.size):
+        for start, end in self._data_extents(0, self.size):
             yield from self._holes(offset, start)
             while start < end:
                 n = min(self._piece, end - start)
@@ -173,33 +192,52 @@ class FileIOCopier(base.Copier):
     # The workers ------------------------------------------------------
 
     def _worker(self, work):
-        buf = view = None
+        # The buffer is released after the reader is closed (the stack
+        # unwinds in reverse), whose reads may still hold it.
+        with contextlib.ExitStack() as stack:
+            self._work(work, stack)
+
+    def _work(self, work, stack):
+        buf = view = read = None
+        while True:
+            task = work.get()
+            if task is None:
+                return
+            if self._abort.is_set() or self._cancelled.is_set():
+                continue
+            kind, offset, length = task
+            try:
+                if kind == _HOLE:
+                    self._zero_range(offset, length)
+                else:
+                    if buf is None:
+                        buf, view = self._buffer(stack)
+                    if read is None:
+                        read = self._source_reader(stack)
+                    self._copy_data(buf, view, offset, length, read)
+                self._add_done(length)
+            except Exception as e:
+                self._fail(e, offset)
+
+    def _buffer(self, stack):
+        """A worker's aligned buffer, released with ``stack``."""
         size = self._piece
-        try:
-            while True:
-                task = work.get()
-                if task is None:
-                    return
-                if self._abort.is_set() or self._cancelled.is_set():
-                    continue
-                kind, offset, length = task
-                try:
-                    if kind == _HOLE:
-                        self._zero_range(offset, length)
-                    else:
-                        if buf is None:
-                            buf = fsutils.aligned_buffer(size)
-                            view = memoryview(buf)
-                            self._count_buffer(size)
-                        self._copy_data(buf, view, offset, length)
-                    self._add_done(length)
-                except Exception as e:
-                    self._fail(e, offset)
-        finally:
-            if buf is not None:
-                view.release()
-                buf.close()
-                self._count_buffer(-size)
+        buf = fsutils.aligned_buffer(size)
+        view = memoryview(buf)
+        self._count_buffer(size)
+
+        def release():
+            view.release()
+            buf.close()
+            self._count_buffer(-size)
+        stack.callback(release)
+        return buf, view
+
+    @staticmethod
+    def _source_error(error):
+        """The error of a read of the source, as an OSError or a
+        MigratorException when the source's own errors are neither."""
+        return error
 
     def _count_buffer(self, n):
         with self._done_lock:
@@ -212,6 +250,7 @@ class FileIOCopier(base.Copier):
             self._done += n
 
     def _fail(self, error, offset):
+        error = self._source_error(error)
         if isinstance(error, OSError):
             error = exception.CopyFailed(
                 reason='%s to %s at offset %d: %s'
@@ -226,9 +265,9 @@ class FileIOCopier(base.Copier):
                 self._error = error
         self._abort.set()
 
-    def _copy_data(self, buf, view, offset, length):
+    def _copy_data(self, buf, view, offset, length, read):
         """Copy one piece; its all-zero grains become zero ranges."""
-        self._read(view[:length], offset)
+        read(view[:length], offset)
         address = fsutils.buffer_address(buf)
         start = 0
         while start < length:

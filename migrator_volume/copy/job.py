@@ -115,25 +115,33 @@ class CopyJob:
             copier.cancel()
 
     def _prepare(self):
-        """Resolve the locations into local paths; return a copier and
-        whether progress is to be polled."""
+        """Resolve the locations (the source: into a local path, unless
+        it is another host's export); return a copier and whether
+        progress is to be polled."""
         base.check_size(self.size)
         dst_driver = mbackends.get_backend(self.backends, self.dst_backend)
         dst_path = dst_driver.local_path(self.dst_location)
-        src_driver = mbackends.find_owner(self.backends, self.src_location)
-        src_path = src_driver.local_path(self.src_location)
-        if os.path.realpath(src_path) == os.path.realpath(dst_path):
-            raise exception.InvalidInput(
-                reason='source and destination are both %s' % src_path)
-        copier = mcopy.make_copier(src_path, dst_path, self.size, self.conf,
+        drivers = [dst_driver]
+        if payloads.is_nbd(self.src_location):
+            src, src_name = self.src_location, 'another host'
+            payloads.nbd_uri(src)       # InvalidInput unless well formed
+        else:
+            src_driver = mbackends.find_owner(self.backends,
+                                              self.src_location)
+            src = src_driver.local_path(self.src_location)
+            src_name = src_driver.name
+            drivers.append(src_driver)
+            if os.path.realpath(src) == os.path.realpath(dst_path):
+                raise exception.InvalidInput(
+                    reason='source and destination are both %s' % src)
+        copier = mcopy.make_copier(src, dst_path, self.size, self.conf,
                                    dst_zeroed=dst_driver.reads_zeroes,
                                    label=self.migration_id)
         report = all(d.capabilities()['migration_progress_report']
-                     for d in (src_driver, dst_driver))
+                     for d in drivers)
         LOG.info('Copy %s: volume %s, %d bytes, %s (%s) to %s (%s) with %s',
-                 self.migration_id, self.volume_id, self.size, src_path,
-                 src_driver.name, dst_path, dst_driver.name,
-                 type(copier).__name__)
+                 self.migration_id, self.volume_id, self.size, copier.src,
+                 src_name, dst_path, dst_driver.name, type(copier).__name__)
         return copier, report
 
     def run(self):

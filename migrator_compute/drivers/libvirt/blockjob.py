@@ -15,6 +15,7 @@ import libvirt
 from oslo_log import log as logging
 
 from migrator_api.common import exception
+from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
 
@@ -160,8 +161,7 @@ def pivot(host, instance_uuid, target, expect_top, timeout):
 
 def _top_is(host, instance_uuid, target, path):
     top = live_top(host, instance_uuid, target)
-    return top is not None and guest.os.path.realpath(top) == \
-        guest.os.path.realpath(path)
+    return top is not None and base.same_path(top, path)
 
 
 def abort(host, instance_uuid, target):

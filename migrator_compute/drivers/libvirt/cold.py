@@ -3,7 +3,8 @@ before it finished: the overlay chain is finished with qemu-img while
 the domain stays locked (``lock.py``).
 
 switch    (complete) ``qemu-img rebase -u`` of the overlay onto DST
-          (identical to SRC as of the freeze).
+          (identical to SRC as of the freeze; an nbd DST through its
+          bridge, ``bridges.py``, started first).
 commit    (the fold-in's or the rollback's cold part, ``ending.py``)
           ``qemu-img commit`` of the top image into its backing image
           (the overlay into DST, or back into SRC), unless the
@@ -29,9 +30,11 @@ class ColdFlow(context.Flow):
         mig = record['migration']
         self.ctx.step(record, Step.COMPLETE_COLD_LOCK,
                       fold_image=mig['overlay'], **dst)
+        self.ctx.connect_destination(record)
         self.lock.lock_stopped(record)
         self.ctx.step(record, Step.COMPLETE_COLD_REBASE)
-        images.rebase_unsafe(mig['overlay'], mig['destination'])
+        images.rebase_unsafe(mig['overlay'], mig['destination_kind'],
+                             mig['destination'])
         self.ctx.step(record, Step.SWITCHED)
 
     def resolve_switch(self, record, pivot_failed=False):
@@ -45,7 +48,7 @@ class ColdFlow(context.Flow):
             self.ctx.step(record, Step.SWITCHED)
             return True
         if not _same(images.backing_of(overlay), mig['source']):
-            images.rebase_unsafe(overlay, mig['source'])
+            images.rebase_unsafe(overlay, mig['source_kind'], mig['source'])
         return False
 
     def commit(self, record, ending):

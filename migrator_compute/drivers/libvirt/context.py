@@ -1,7 +1,8 @@
 """What every flow of one libvirt driver works with.
 
 A ``Context`` holds the driver's shared state: the libvirt ``Host``
-connection, the ``Journal``, the overlay directory, the timeouts, the
+connection, the ``Journal``, the NBD ``Bridges`` (volumes of other
+hosts), the overlay directory, the timeouts, the
 per-attachment and per-domain locks, the timings and the fault hook of
 the tests; and the few journal and domain operations every flow takes
 (record a step, read a domain's XML, rewrite one disk of its
@@ -19,8 +20,10 @@ from oslo_log import log as logging
 from migrator_api.common import exception
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import blockjob
+from migrator_compute.drivers.libvirt import bridges as bridges_mod
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
+from migrator_compute.drivers.libvirt import images
 from migrator_compute import journal
 
 LOG = logging.getLogger(__name__)
@@ -62,6 +65,7 @@ class Context(object):
         self.host = host or host_mod.Host(c.libvirt_uri,
                                           c.libvirt_reconnect_timeout)
         self.journal = journal.Journal(c.journal_path)
+        self.bridges = bridges_mod.Bridges(conf, fault=self._fault)
         self.overlay_path = c.overlay_path
         os.makedirs(self.overlay_path, mode=0o700, exist_ok=True)
         self.job_timeout = c.block_job_timeout
@@ -105,6 +109,24 @@ class Context(object):
     def _fault(self, step, phase):
         if self.fault_hook is not None:
             self.fault_hook(step, phase)
+
+    def connect_destination(self, record):
+        """The first thing a switch does once the journal names the
+        destination: start its bridge (an nbd destination) and check
+        what it serves is large enough.  Raises InvalidInput."""
+        mig = record['migration']
+        entry = mig.get('dst_bridge')
+        if not entry:
+            return
+        self.bridges.start(entry)
+        size = self.bridges.size(entry)
+        need = mig.get('size') or images.volume_size(mig['source_kind'],
+                                                     mig['source'])
+        if size < need:
+            raise exception.InvalidInput(
+                reason='destination %s holds %d bytes, the source %d'
+                       % (bridges_mod.remote_key(mig['dst_connection_info']),
+                          size, need))
 
     def timing(self, record, name, seconds):
         self.timings.setdefault(record['attachment_id'], {})[name] = seconds

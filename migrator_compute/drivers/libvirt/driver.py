@@ -20,6 +20,7 @@ from migrator_api.common import exception
 from migrator_api.rpcapi import payloads
 from migrator_compute.drivers import base
 from migrator_compute.drivers.libvirt import attach
+from migrator_compute.drivers.libvirt import bridges
 from migrator_compute.drivers.libvirt import context
 from migrator_compute.drivers.libvirt import flows as flows_mod
 from migrator_compute.drivers.libvirt import images
@@ -109,7 +110,8 @@ class LibvirtDriver(base.ComputeDriver):
                 raise exception.Conflict(
                     reason='attachment %s is already migrating (%s)'
                            % (attachment_id, mig['step']))
-            kind, path = payloads.location_path(record['connection_info'])
+            kind, path = self.ctx.bridges.local(attachment_id,
+                                                record['connection_info'])
             self.attachments.check_not_shared(record, path)
             self.flows.start(record, kind, path)
             return {'mode': str(record['migration']['mode'])}
@@ -145,7 +147,8 @@ class LibvirtDriver(base.ComputeDriver):
     def migration_complete(self, instance_uuid, src_attachment_id,
                            dst_attachment_id, dst_connection_info,
                            on_done=None):
-        dst_kind, dst_path = payloads.location_path(dst_connection_info)
+        dst_kind, dst_path = self.ctx.bridges.local(dst_attachment_id,
+                                                    dst_connection_info)
         with self.ctx.attachment_lock(src_attachment_id):
             record = self.journal.load(src_attachment_id)
             if record is None:
@@ -162,11 +165,14 @@ class LibvirtDriver(base.ComputeDriver):
                 # A complete that failed half-way: settle it first.
                 self.flows.resolve_switch(record)
             if Step.of(mig) in FROZEN_STEPS:
-                self._check_destination(dst_path, mig)
+                self._check_destination(record, dst_connection_info,
+                                        dst_kind, dst_path)
                 self.flows.switch(record, {
                     'dst_attachment_id': dst_attachment_id,
                     'dst_connection_info': dst_connection_info,
-                    'destination': dst_path, 'destination_kind': dst_kind})
+                    'destination': dst_path, 'destination_kind': dst_kind,
+                    'dst_bridge': self.ctx.bridges.entry(
+                        dst_attachment_id, dst_connection_info)})
             self.workers.spawn(record, 'fold',
                                lambda: self.flows.ending.fold(record),
                                on_done)
@@ -187,20 +193,34 @@ class LibvirtDriver(base.ComputeDriver):
                 % (record['attachment_id'], mig['dst_attachment_id']))
 
     @staticmethod
-    def _check_destination(dst_path, mig):
-        if base.same_path(dst_path, mig['source']):
+    def _check_destination(record, location, kind, path):
+        """Refuse a destination that is the source or too small.  An nbd
+        one is checked by its identity and the size it records here, by
+        what it serves once its bridge connects (``connect_destination``).
+        """
+        mig = record['migration']
+        remote = bridges.remote_key(location)
+        if remote is not None:
+            name = remote
+            same = remote == bridges.remote_key(record['connection_info'])
+            dst_size = payloads.location_size(location, None)
+        else:
+            name = path
+            same = base.same_path(path, mig['source'])
+            try:
+                dst_size = images.size_of(path)
+            except OSError as e:
+                raise exception.InvalidInput(
+                    reason='destination %s cannot be opened: %s' % (path, e))
+        if same:
             raise exception.InvalidInput(
                 reason='the destination is the source')
-        try:
-            dst_size = images.size_of(dst_path)
-        except OSError as e:
-            raise exception.InvalidInput(
-                reason='destination %s cannot be opened: %s' % (dst_path, e))
-        src_size = mig.get('size') or images.size_of(mig['source'])
-        if dst_size < src_size:
+        src_size = mig.get('size') or images.volume_size(mig['source_kind'],
+                                                         mig['source'])
+        if dst_size is not None and dst_size < src_size:
             raise exception.InvalidInput(
                 reason='destination %s holds %d bytes, the source %d'
-                       % (dst_path, dst_size, src_size))
+                       % (name, dst_size, src_size))
 
 
 class LibvirtOfflineDriver(LibvirtDriver):

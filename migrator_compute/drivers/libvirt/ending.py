@@ -12,6 +12,10 @@ cancel (or a start that failed).  One routine serves every guest:
    removes the lock); the overlays are deleted.
 3. close: the record moves to the destination attachment (fold-in), or
    the migration is forgotten (rollback).
+
+First of all the bridges of nbd volumes (``bridges.py``) are made to
+match the step: the base's runs (the commit writes into it), the other
+side's does not.
 """
 
 import copy
@@ -103,6 +107,9 @@ class Endings(object):
                  mig['source'])
 
     def _end(self, record, ending):
+        # The base (an nbd volume) is reached through its bridge; the
+        # other side's is no longer used.
+        self.ctx.bridges.settle(record)
         if record['migration']['mode'] == Mode.LIVE:
             self.lock.keep(record)
             self._commit(record, ending)
@@ -156,11 +163,13 @@ class Endings(object):
         mig = record['migration']
         if Step.of(mig) is not Step.FINISHED:
             self.ctx.step(record, Step.FINISHED)
+        extra = {'bridge': mig['dst_bridge']} if mig.get('dst_bridge') \
+            else {}
         dst = self.ctx.journal.new_record(
             mig['dst_attachment_id'], record['instance_uuid'],
             record['target'], mig['dst_connection_info'], state='attached',
             migrated_from=record['attachment_id'],
-            migration_history=mig.get('history'))
+            migration_history=mig.get('history'), **extra)
         self.ctx.journal.save(dst)
         self.ctx.journal.delete(record['attachment_id'])
         LOG.info('Attachment %s of %s replaced by %s (%s)',

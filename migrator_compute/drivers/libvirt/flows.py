@@ -12,8 +12,9 @@
 
 A step that fails half-way is settled here: a switch that stopped
 before its pivot goes back to frozen (complete may be repeated, or
-cancel), one whose pivot happened goes on as switched; a start that
-failed is rolled back.
+cancel; an nbd destination's bridge is stopped), one whose pivot
+happened goes on as switched (an nbd source's bridge is stopped); a
+start that failed is rolled back.
 """
 
 from oslo_log import log as logging
@@ -32,7 +33,8 @@ LOG = logging.getLogger(__name__)
 
 #: What complete adds to a frozen migration (``back_to_frozen`` drops).
 _DESTINATION_KEYS = ('overlay2', 'dst_attachment_id', 'dst_connection_info',
-                     'destination', 'destination_kind', 'fold_image')
+                     'destination', 'destination_kind', 'fold_image',
+                     'dst_bridge')
 
 
 class Flows(object):
@@ -103,6 +105,8 @@ class Flows(object):
                 if isinstance(e, exception.MigratorException):
                     raise
                 raise self.ctx.error(str(e))
+        # The source is released: so is its bridge (an nbd source).
+        self.ctx.bridges.settle(record, strict=False)
 
     def resolve_switch(self, record, pivot_failed=False):
         """Settle a complete that stopped half-way: SWITCHED when the
@@ -112,9 +116,12 @@ class Flows(object):
         flow = self._resolvers.get(Step.of(record['migration']), self.live)
         if not flow.resolve_switch(record, pivot_failed):
             self._back_to_frozen(record)
+        self.ctx.bridges.settle(record, strict=False)
 
     def _back_to_frozen(self, record):
         mig = record['migration']
+        if mig.get('dst_bridge'):
+            self.ctx.bridges.stop(mig['dst_bridge'])
         images.remove(mig.get('overlay2'))
         for key in _DESTINATION_KEYS:
             mig.pop(key, None)

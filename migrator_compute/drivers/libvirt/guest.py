@@ -9,11 +9,18 @@ from xml.etree import ElementTree as ET
 import libvirt
 
 from migrator_api.rpcapi import payloads
+from migrator_compute.drivers import base
+from migrator_compute.drivers.libvirt import images
 
 # The path a locked stopped domain's disk points at.  It never exists,
 # so libvirt refuses to start the domain ("Cannot access storage file
 # .../MIGRATION-IN-PROGRESS-...") and the message tells why.
 LOCK_PREFIX = 'MIGRATION-IN-PROGRESS-'
+
+#: A volume's kind -> the ``type`` of its disk (or backingStore)
+#: element.  An NBD volume is its bridge's unix socket (``bridges.py``).
+_DISK_TYPES = {payloads.FILE: 'file', payloads.BLOCK: 'block',
+               payloads.NBD: 'network'}
 
 
 def parse(xml):
@@ -46,10 +53,33 @@ def find_disk(root, target):
 
 
 def _source_path(elem):
+    """The path of the image an element (disk or backingStore) names:
+    a file's or device's path, the socket of a local NBD image (a
+    bridge), ``nbd://host:port/export`` for one that names a remote
+    NBD export; None for anything else."""
     src = elem.find('source')
     if src is None:
         return None
+    if src.get('protocol') == 'nbd':
+        host = src.find('host')
+        if host is None:
+            return None
+        if host.get('transport') == 'unix':
+            return host.get('socket')
+        return 'nbd://%s:%s/%s' % (host.get('name'), host.get('port', 10809),
+                                   src.get('name', ''))
     return src.get('file') or src.get('dev')
+
+
+def source_element(kind, path):
+    """The ``<source>`` of the volume ``(kind, path)``."""
+    if kind == payloads.NBD:
+        src = ET.Element('source', {'protocol': 'nbd',
+                                    'name': images.NBD_EXPORT})
+        ET.SubElement(src, 'host', {'transport': 'unix', 'socket': path})
+        return src
+    return ET.Element('source', {'file' if kind == payloads.FILE else 'dev':
+                                 path})
 
 
 def disk_chain(disk):
@@ -85,12 +115,13 @@ def chain_paths(root, target):
 
 
 def paths_in_use(root):
-    """``{realpath: target}`` of every image any disk uses."""
+    """``{path key: target}`` of every image any disk uses (see
+    ``base.path_key``)."""
     out = {}
     for disk in disks(root):
         t = disk.find('target')
         for _k, path, _f in disk_chain(disk):
-            out[os.path.realpath(path)] = t.get('dev') if t is not None \
+            out[base.path_key(path)] = t.get('dev') if t is not None \
                 else None
     return out
 
@@ -104,11 +135,10 @@ def device_alias(root, target):
 def set_source(disk, kind, path, fmt):
     """Point ``disk`` (an element, changed in place) at one image with
     no backing chain, keeping target, address, serial and the rest."""
-    disk.set('type', kind)
+    disk.set('type', _DISK_TYPES[kind])
     for old in disk.findall('source') + disk.findall('backingStore'):
         disk.remove(old)
-    src = ET.Element('source', {'file' if kind == payloads.FILE else 'dev':
-                                path})
+    src = source_element(kind, path)
     drv = disk.find('driver')
     if drv is None:
         drv = ET.Element('driver', {'name': 'qemu'})
@@ -125,20 +155,18 @@ def chain_disk(disk, chain):
     out = set_source(copy.deepcopy(disk), kind, path, fmt)
     parent, index = out, list(out).index(out.find('source')) + 1
     for kind, path, fmt in rest:
-        store = ET.Element('backingStore', {'type': kind})
+        store = ET.Element('backingStore', {'type': _DISK_TYPES[kind]})
         ET.SubElement(store, 'format', {'type': fmt})
-        ET.SubElement(store, 'source', {'file' if kind == payloads.FILE
-                                        else 'dev': path})
+        store.append(source_element(kind, path))
         parent.insert(index, store)
         parent, index = store, len(store)
     return out
 
 
 def new_disk_xml(target, kind, path, fmt='raw', bus='scsi'):
-    disk = ET.Element('disk', {'type': kind, 'device': 'disk'})
+    disk = ET.Element('disk', {'type': _DISK_TYPES[kind], 'device': 'disk'})
     ET.SubElement(disk, 'driver', {'name': 'qemu', 'type': fmt})
-    ET.SubElement(disk, 'source', {'file' if kind == payloads.FILE else 'dev':
-                                   path})
+    disk.append(source_element(kind, path))
     ET.SubElement(disk, 'target', {'dev': target, 'bus': bus})
     return tostring(disk)
 

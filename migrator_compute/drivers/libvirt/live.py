@@ -5,9 +5,11 @@ start     pre-create ``overlay`` (qcow2 backed by SRC), lock the
           snapshot of that one disk onto it: the guest now writes into
           the overlay, SRC is read-only.  The domain stays locked until
           the end of the fold-in or of the rollback.
-switch    (complete) pre-create ``overlay2`` (qcow2 backed by DST),
-          shallow blockCopy of the overlay onto it, wait READY, pivot:
-          the domain no longer references SRC or the overlay.
+switch    (complete) connect to DST (the bridge of an nbd
+          destination, ``bridges.py``), pre-create ``overlay2`` (qcow2
+          backed by DST), shallow blockCopy of the overlay onto it, wait
+          READY, pivot: the domain no longer references SRC or the
+          overlay.
 commit    (the fold-in's or the rollback's live part, ``ending.py``)
           active blockCommit of the top image into its backing image
           (overlay2 into DST, or the overlay back into SRC), wait READY,
@@ -52,7 +54,8 @@ class LiveFlow(context.Flow):
         overlay = self.ctx.overlay_file(record, 'overlay')
         record['migration'] = {
             'mode': Mode.LIVE, 'step': None, 'started_at': time.time(),
-            'source': src, 'source_kind': kind, 'size': images.size_of(src),
+            'source': src, 'source_kind': kind,
+            'size': images.volume_size(kind, src),
             'overlay': overlay,
             'persistent_disk': guest.tostring(pdisk) if pdisk is not None
             else None}
@@ -69,7 +72,7 @@ class LiveFlow(context.Flow):
 
     def _freeze(self, record, root, kind, src, overlay):
         self.ctx.step(record, Step.START_OVERLAY)
-        images.create_overlay(overlay, src, record['migration']['size'])
+        images.create_overlay(overlay, kind, src, record['migration']['size'])
         self.ctx.step(record, Step.START_LOCK)
         self.lock.put(record, self.lock.stands_for(
             record, (payloads.FILE, overlay, 'qcow2'), (kind, src, 'raw')))
@@ -111,7 +114,9 @@ class LiveFlow(context.Flow):
         self.ctx.step(record, Step.COMPLETE_OVERLAY2, overlay2=overlay2,
                       **dst)
         t0 = time.monotonic()
-        images.create_overlay(overlay2, dst['destination'], mig['size'])
+        self.ctx.connect_destination(record)
+        images.create_overlay(overlay2, dst['destination_kind'],
+                              dst['destination'], mig['size'])
         self.ctx.step(record, Step.COMPLETE_COPY)
         blockjob.start_copy(self.ctx.host, uuid, target, overlay2)
         blockjob.wait_ready(self.ctx.host, uuid, target,

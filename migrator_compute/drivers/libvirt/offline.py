@@ -3,7 +3,8 @@
 start     lock the domain (``lock.py``): its persistent definition
           names a path that never exists, so libvirt refuses to start
           it until the migration ends.  No data moves on this host.
-switch    (complete) record the destination; the fold-in
+switch    (complete) record the destination (and connect to an nbd
+          one: ``bridges.py``); the fold-in
           (``ending.py``) then defines the disk on DST, which unlocks
           the domain.  The rollback defines it on SRC again.
 """
@@ -43,9 +44,14 @@ class OfflineFlow(context.Flow):
 
     def switch(self, record, dst):
         self.ctx.step(record, Step.COMPLETE_OFFLINE, **dst)
+        self.ctx.connect_destination(record)
         self.ctx.step(record, Step.SWITCHED)
 
     def resolve_switch(self, record, pivot_failed=False):
-        """Nothing happened but the journal writes: go on."""
+        """Nothing happened but the journal writes (and the start of an
+        nbd destination's bridge): go on, unless this agent saw the switch
+        fail (``pivot_failed``: the destination could not be reached)."""
+        if pivot_failed:
+            return False
         self.ctx.step(record, Step.SWITCHED)
         return True

@@ -20,6 +20,10 @@ finished             move the record to the destination attachment.
 cancel:*             finish the rollback into the source.
 ===================  =================================================
 
+The bridges of nbd volumes (``bridges.py``) are settled first: those
+the step wants run again (a reboot stopped them), the others stop;
+then any bridge of this agent that no record names is stopped.
+
 Whatever the step, a live migration between its freeze and the end of
 its fold-in or rollback keeps its domain locked (``lock.py``): recovery
 locks the definition again when it finds it unlocked.  For a domain
@@ -68,6 +72,11 @@ class Recovery(object):
                 outcome = 'failed: %s' % e
             LOG.info('Recovery of attachment %s: %s', aid, outcome)
             results.append((aid, outcome))
+        try:
+            self.ctx.bridges.sweep(self.ctx.journal.records())
+        except Exception:
+            LOG.exception('Stopping the NBD bridges no attachment uses '
+                          'failed')
         return results
 
     def _recover_one(self, record):
@@ -78,6 +87,9 @@ class Recovery(object):
             self.attachments.finish_detach(record)
             return 'detached'
         mig = record.get('migration')
+        # The bridges of its nbd volumes (a reboot stopped them, a crash
+        # left one behind); a switch under way settles its own.
+        self.ctx.bridges.settle(record, strict=False)
         if not mig:
             return 'attached'
         try:

@@ -2,6 +2,7 @@
 
 from migrator_api.common import states
 from migrator_api.db import api as db_api
+from migrator_api.db import models
 from tests.functional.api import base
 
 BAD = 'migrator.invalid_input'
@@ -120,6 +121,47 @@ class CreateMigrationErrorsTest(base.APITestCase):
                    'node1)', 'no data path'], code='migrator.no_data_path')
         self.assertEqual(before, self.db_state())
         self.assertEqual([], self.casts())
+
+    def test_no_data_path_when_one_host_has_no_nbd(self):
+        # Only node1's worker serves and reads NBD exports: still no way
+        # for node2's worker to read file1.
+        self.sync_nbd('node1', True)
+        self.post(409, self.mig(backend='remote1'),
+                  ['remote1 (host node2) cannot reach backend file1 (host '
+                   'node1)', 'no data path'], code='migrator.no_data_path')
+        self.assertEqual([], self.casts())
+
+    def test_data_path_over_nbd_between_hosts(self):
+        self.sync_nbd('node1', True)
+        self.sync_nbd('node2', True)
+        resp = self.app.post_json('/v1/migrations', self.mig(
+            backend='remote1'), status=202)
+        self.assertEqual('remote1', resp.json['migration']['dest_backend'])
+        self.assertEqual(['start_migration'],
+                         [method for method, _args in self.casts()])
+
+    def test_guest_must_reach_its_volume(self):
+        # file1 and block1 share node1's worker (the copy is local), but
+        # the instance runs on node3 and node1 exports nothing.
+        db_api.service_report('node3', states.BINARY_COMPUTE)
+        db_api.attachment_create(self.vol.id, base.INSTANCE, 'node3')
+        db_api.volume_update(self.vol.id, {'status': states.IN_USE})
+        with db_api.writer() as session:
+            session.query(models.Attachment).update(
+                {'status': states.A_ATTACHED})
+        self.post(409, self.mig(backend='block1'),
+                  ['compute host node3', 'cannot reach backend file1 '
+                   '(host node1)', 'no data path'],
+                  code='migrator.no_data_path')
+        self.sync_nbd('node1', True)
+        self.app.post_json('/v1/migrations', self.mig(backend='block1'),
+                           status=202)
+
+    def sync_nbd(self, host, enabled):
+        reports = [dict(r, capabilities=dict(r['capabilities'],
+                                             nbd=enabled))
+                   for r in base.BACKENDS[host]]
+        db_api.backend_sync(host, reports)
 
     def test_insufficient_capacity(self):
         self.vol = self.make_volume(size=8 * base.GIB)

@@ -134,9 +134,18 @@ class LibvirtTestCase(base.TestCase):
             libvirt.VIR_DOMAIN_XML_INACTIVE))
         return [os.path.realpath(p) for p in guest.chain_paths(root, target)]
 
+    def make_volume(self, kind='file', **kwargs):
+        """A volume of ``kind`` (see ``LibvirtFixture.make_volume``);
+        the NBD tests add volumes of other hosts."""
+        return self.lv.make_volume(kind, **kwargs)
+
+    def volume_path(self, volume):
+        """The path the domain's disk names for ``volume``."""
+        return os.path.realpath(volume.path)
+
     def assert_on(self, uuid, target, volume, persistent=True, live=True):
         """The disk uses ``volume`` alone, live and in the definition."""
-        real = os.path.realpath(volume.path)
+        real = self.volume_path(volume)
         if live:
             self.assertEqual([real], self.live_chain(uuid, target))
         if persistent:

@@ -32,9 +32,8 @@ class Scenario(object):
     def __init__(self, test, uuid, point, seed, src_kind='file',
                  dst_kind='file'):
         self.test, self.uuid, self.point = test, uuid, point
-        self.src = test.lv.make_volume(src_kind, size=SIZE)
-        self.dst = test.lv.make_volume(dst_kind, size=SIZE,
-                                       data=bytes(SIZE))
+        self.src = test.make_volume(src_kind, size=SIZE)
+        self.dst = test.make_volume(dst_kind, size=SIZE, data=bytes(SIZE))
         self.aid, self.target = test.attach(uuid, self.src)
         self.dst_aid = self.aid + '-dst'
         self.model = bytearray(self.src.read())

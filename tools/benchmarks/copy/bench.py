@@ -6,6 +6,7 @@ import shutil
 import statistics
 
 from benchmarks import common
+from benchmarks.copy import crosshost
 from benchmarks.copy import log
 from benchmarks.copy import peers
 from benchmarks.copy import verify
@@ -17,7 +18,11 @@ SCENARIOS = [
     ('dense', ['migrator', 'migrator-nopoll'] + list(peers.PEERS)),
     ('sparse', ['migrator'] + list(peers.PEERS)),
     ('block', ['migrator', 'migrator-nopoll'] + list(peers.PEERS)),
+    ('crosshost', [crosshost.LOCAL, crosshost.REMOTE]),
+    ('crosshost-sparse', [crosshost.LOCAL, crosshost.REMOTE]),
 ]
+#: The source volume of each scenario that copies another's.
+SOURCE_OF = {'crosshost': 'dense', 'crosshost-sparse': 'sparse'}
 
 
 def order(contenders, round_no):
@@ -73,14 +78,22 @@ class Bench:
         self.volumes = volumes_mod.Volumes(args, args.dir)
         self.results = {'runs': [], 'throttle': []}
         self.drop = args.drop_caches
+        self.crosshost = None
 
     def prepare(self):
         self.volumes.prepare()
+        if 'crosshost' in self.args.volumes:
+            self.crosshost = crosshost.CrossHost(self.dir)
+            self.crosshost.prepare({'dense': self.volumes.dense,
+                                    'sparse': self.volumes.sparse})
 
     def cleanup(self):
+        if self.crosshost is not None:
+            self.crosshost.cleanup()
         self.volumes.cleanup()
 
     def _source(self, volume):
+        volume = SOURCE_OF.get(volume, volume)
         v, a = self.volumes, self.args
         return {'dense': (v.dense, a.dense_size),
                 'sparse': (v.sparse, a.sparse_size),
@@ -89,6 +102,13 @@ class Bench:
     def _copy(self, volume, contender, src, size):
         """One copy; (figures, destination, worker state directory)."""
         v = self.volumes
+        if contender == crosshost.REMOTE:
+            location = self.crosshost.locations[SOURCE_OF[volume]]
+            report = worker.run_worker(self.dir, 'file', location, v.dst_dir,
+                                       size, extra_opts=self.args.worker_opts,
+                                       remote=self.crosshost)
+            return (_migrator_result(report), report.pop('dst_path'),
+                    report['state_dir'])
         if contender.startswith('migrator'):
             kind, dst = (('block', v.block_dst) if volume == 'block'
                          else ('file', v.dst_dir))
@@ -116,7 +136,8 @@ class Bench:
                        'mb_per_s': common.mbps(size, result['seconds'])})
         if volume != 'block':
             result['dst_allocated_bytes'] = volumes_mod.allocated(dst)
-        result['verified_bytes'] = self.volumes.refs[volume].verify(dst)
+        result['verified_bytes'] = self.volumes.refs[
+            SOURCE_OF.get(volume, volume)].verify(dst)
         if volume != 'block':
             os.unlink(dst)
         if state_dir:
@@ -179,7 +200,8 @@ class Bench:
 
     def run(self):
         a = self.args
-        scenarios = [(v, c) for v, c in SCENARIOS if v in a.volumes]
+        scenarios = [(v, c) for v, c in SCENARIOS
+                     if v.split('-')[0] in a.volumes]
         for round_no in range(a.runs):
             log('Round %d of %d', round_no + 1, a.runs)
             for volume, contenders in scenarios:

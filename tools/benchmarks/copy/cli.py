@@ -19,7 +19,8 @@ from benchmarks.copy import report
 from benchmarks.copy import worker
 
 MiB, GiB = common.MiB, common.GiB
-TOOLS_NEEDED = ('dd', 'qemu-img', 'cp', 'losetup', 'openssl')
+TOOLS_NEEDED = ('dd', 'qemu-img', 'cp', 'losetup', 'openssl',
+                'qemu-storage-daemon', 'ip')
 
 
 def parse_args(argv, doc):
@@ -37,7 +38,10 @@ def parse_args(argv, doc):
     p.add_argument('--sparse-fraction', type=float, default=0.10)
     p.add_argument('--block-size', type=size, default=2 * GiB)
     p.add_argument('--volumes', default='dense,sparse,block',
-                   help='comma-separated subset of dense,sparse,block')
+                   help='comma-separated subset of dense,sparse,block,'
+                        'crosshost (crosshost: the copy of the dense and '
+                        'sparse sources from another host over NBD with '
+                        'TLS against the same copy on one host)')
     p.add_argument('--throttle-limit', type=size, default=50 * 10 ** 6,
                    help='volume_copy_bps_limit of the throttle runs, bytes '
                         'per second (0: skip them; default 50 MB/s)')

@@ -5,6 +5,7 @@ printed summary."""
 import statistics
 
 from benchmarks import common
+from benchmarks.copy import crosshost
 from benchmarks.copy import peers
 from benchmarks.copy import worker
 
@@ -20,6 +21,9 @@ def summarize(results):
     summary = {}
     for volume in sorted({r['volume'] for r in runs}):
         summary[volume] = _volume_rows(runs, volume)
+        if volume.startswith('crosshost'):
+            summary[volume]['ratios'] = _crosshost_ratios(runs, volume,
+                                                          summary[volume])
     summary['worker'] = _worker(runs)
     summary['throttle'] = _throttle(results['throttle'])
     return summary
@@ -71,6 +75,46 @@ def _ratios(runs, volume, rows, found):
             per_round.append(this['migrator']['mb_per_s'] / best_here)
     info['vs_best_peer_per_round_median'] = median(per_round)
     return info
+
+
+def _crosshost_ratios(runs, volume, rows):
+    """The copy from another host against the same copy on one host:
+    the ratio of the medians, and the median of the per-round ratios."""
+    local, remote = crosshost.LOCAL, crosshost.REMOTE
+    if local not in rows or remote not in rows:
+        return None
+    per_round = []
+    for round_no in sorted({r['round'] for r in runs}):
+        this = {r['contender']: r for r in runs
+                if r['volume'] == volume and r['round'] == round_no}
+        if local in this and remote in this:
+            per_round.append(this[remote]['mb_per_s'] /
+                             this[local]['mb_per_s'])
+    return {'crosshost_vs_local': rows[remote]['mb_per_s_median'] /
+            rows[local]['mb_per_s_median'],
+            'crosshost_vs_local_per_round': [round(r, 3)
+                                             for r in per_round],
+            'crosshost_vs_local_per_round_median': median(per_round)}
+
+
+def _crosshost_targets(summary, out):
+    ratios = (summary.get('crosshost') or {}).get('ratios')
+    if ratios:
+        out.add('cross-host copy >= %.2f of the same copy on one host'
+                % crosshost.TARGET_RATIO,
+                ratios['crosshost_vs_local'] >= crosshost.TARGET_RATIO,
+                '%.3f (per round %s)' % (
+                    ratios['crosshost_vs_local'], ', '.join(
+                        '%.3f' % r
+                        for r in ratios['crosshost_vs_local_per_round'])))
+    rows = summary.get('crosshost-sparse') or {}
+    if crosshost.REMOTE in rows and crosshost.LOCAL in rows:
+        remote = rows[crosshost.REMOTE]['dst_allocated_bytes']
+        local = rows[crosshost.LOCAL]['dst_allocated_bytes']
+        out.add('a sparse volume copied from another host stays as sparse '
+                'as copied on one host', remote <= local * 1.01 + MiB,
+                '%s vs %s allocated' % (common.human_size(remote),
+                                        common.human_size(local)))
 
 
 def _worker(runs):
@@ -143,6 +187,7 @@ def targets(summary):
             out.add('sparse copy >= 5x faster than dd', d / ours >= 5,
                     '%.1fx (%.2f s vs %.2f s)' % (d / ours, ours, d))
     _worker_targets(summary, out)
+    _crosshost_targets(summary, out)
     for path, t in sorted(summary['throttle'].items()):
         ok = all(0.9 <= r <= 1.1 for r in t['ratios'])
         out.add('throttled %s rate within 10%% of the limit' % path, ok,
@@ -173,7 +218,8 @@ def _worker_targets(summary, out):
 def print_summary(summary, checks):
     print()
     print('Results (medians of each contender\'s rounds)')
-    for volume in ('dense', 'sparse', 'block'):
+    for volume in ('dense', 'sparse', 'block', 'crosshost',
+                   'crosshost-sparse'):
         if summary.get(volume):
             _print_volume(volume, summary[volume])
     _print_worker(summary['worker'])
@@ -192,7 +238,8 @@ def print_summary(summary, checks):
 
 def _print_volume(volume, rows):
     print('  %s' % volume)
-    for name in ['migrator', 'migrator-nopoll'] + list(peers.PEERS):
+    for name in ['migrator', 'migrator-nopoll', crosshost.REMOTE] + \
+            list(peers.PEERS):
         if name not in rows:
             continue
         r = rows[name]
@@ -207,7 +254,12 @@ def _print_volume(volume, rows):
             line += '  peak RSS %.1f MiB' % (r['peak_rss_bytes_max'] / MiB)
         print(line)
     ratios = rows.get('ratios')
-    if ratios:
+    if ratios and 'crosshost_vs_local' in ratios:
+        print('    from another host / on one host %.3f (per round %s)' % (
+            ratios['crosshost_vs_local'],
+            ', '.join('%.3f' % r
+                      for r in ratios['crosshost_vs_local_per_round'])))
+    elif ratios:
         print('    migrator / dd %.3f, / qemu-img %.3f, / cp %.3f, '
               '/ best peer (%s) %.3f (per round %.3f)%s' % (
                   ratios.get('vs_dd', float('nan')),

@@ -43,32 +43,41 @@ migration_progress_report = {report}
 backend_type = {kind}
 {dst_opts}
 migration_progress_report = {report}
+
+[nbd]
+{nbd_opts}
 """
 
 
 def _backend_options(kind, state, src, dst, src_id):
-    """(src options, dst options) of the worker's two backends."""
+    """(src options, dst options) of the worker's two backends (a
+    source of another host: an empty source backend)."""
     if kind == 'file':
         src_dir = os.path.join(state, 'src')
         os.makedirs(src_dir)
-        os.link(src, os.path.join(src_dir, 'volume-' + src_id))
+        if src is not None:
+            os.link(src, os.path.join(src_dir, 'volume-' + src_id))
         return 'file_path = %s' % src_dir, 'file_path = %s' % dst
     return ('block_devices = %s\nvolume_clear = none' % src,
             'block_devices = %s\nvolume_clear = none' % dst)
 
 
 def run_worker(workdir, kind, src, dst, size, poll=True, limit=0,
-               extra_opts=None):
+               extra_opts=None, remote=None):
     """The migrator copy in a worker process of its own.
 
     ``kind`` file: ``src`` is a source volume file (linked into the
     source backend's directory), ``dst`` the destination backend's
-    directory.  ``kind`` block: both are loop devices.  Returns the
-    worker's report (with ``dst_path``)."""
+    directory.  ``kind`` block: both are loop devices.  ``remote``: the
+    source is another host's export (``src`` its nbd location, kind
+    file; a crosshost.CrossHost runs the worker inside the destination
+    host).  Returns the worker's report (with ``dst_path``)."""
     state = os.path.join(workdir, 'worker-%s' % uuid_mod.uuid4().hex[:8])
     os.makedirs(state)
     src_id = str(uuid_mod.uuid4())
-    src_opts, dst_opts = _backend_options(kind, state, src, dst, src_id)
+    src_opts, dst_opts = _backend_options(
+        kind, state, None if remote else src, dst, src_id)
+    nbd_opts = remote.worker_opts() if remote else {}
     conf = os.path.join(state, 'migrator.conf')
     extra = ''.join('%s = %s\n' % kv for kv in (extra_opts or {}).items())
     with open(conf, 'w') as f:
@@ -76,16 +85,18 @@ def run_worker(workdir, kind, src, dst, size, poll=True, limit=0,
             state=state, log=os.path.join(state, 'worker.log'),
             interval=POLL_INTERVAL, limit=limit, extra=extra, kind=kind,
             src_opts=src_opts, dst_opts=dst_opts,
-            report='true' if poll else 'false'))
+            report='true' if poll else 'false',
+            nbd_opts=''.join('%s = %s\n' % kv for kv in nbd_opts.items())))
     spec = {'conf': conf, 'kind': kind, 'size': size, 'src_id': src_id,
-            'sample': bool(limit)}
+            'sample': bool(limit), 'src_location': src if remote else None}
     if kind == 'block':
         # The source volume is the whole source device (creating a
         # smaller one would zero the rest of it).
         from migrator_volume import fsutils
         spec['src_size'] = fsutils.device_size(src)
+    prefix = remote.worker_prefix() if remote else []
     proc = subprocess.run(
-        [sys.executable, ENTRY_POINT, '--worker', json.dumps(spec)],
+        prefix + [sys.executable, ENTRY_POINT, '--worker', json.dumps(spec)],
         stdin=subprocess.DEVNULL, capture_output=True, text=True)
     lines = proc.stdout.strip().splitlines()
     try:
@@ -98,7 +109,7 @@ def run_worker(workdir, kind, src, dst, size, poll=True, limit=0,
         raise common.BenchError('the migrator copy failed: %s (log in %s)'
                                 % (report.get('error'), state))
     report['state_dir'] = state
-    if kind == 'file':
+    if kind == 'file' and not remote:
         os.unlink(os.path.join(state, 'src', 'volume-' + src_id))
     return report
 
@@ -144,7 +155,9 @@ def _make_job(conf, spec, reporter):
     from migrator_volume.copy import job as copy_job
     from migrator_volume import notifications
     backends = mbackends.load_backends(conf)
-    if spec['kind'] == 'file':
+    if spec.get('src_location'):
+        src_loc = spec['src_location']
+    elif spec['kind'] == 'file':
         src_loc = {'driver_volume_type': 'file',
                    'data': {'path': os.path.join(
                        backends['src'].directory,
