@@ -37,14 +37,15 @@ def _quiet_libvirt():
     return libvirt
 
 
-def open_connection(timeout=60):
-    """A connection to libvirtd, waiting up to ``timeout`` seconds for it
-    to answer (it may be restarting)."""
+def open_connection(timeout=60, uri=None):
+    """A connection to libvirtd (``uri``, default the machine's),
+    waiting up to ``timeout`` seconds for it to answer (it may be
+    restarting)."""
     libvirt = _quiet_libvirt()
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return libvirt.open(URI)
+            return libvirt.open(uri or URI)
         except libvirt.libvirtError:
             if time.monotonic() > deadline:
                 raise
@@ -227,10 +228,12 @@ class GuestWriter(threading.Thread):
     Without a ``model`` the disk's ``size`` must be given; ``dev``: the
     device id to write to (otherwise looked up before each write);
     ``interval`` 0: as fast as it can, otherwise one write per
-    ``interval`` seconds (a light probe)."""
+    ``interval`` seconds (a light probe); ``uri``: the libvirtd of the
+    guest (default the machine's)."""
 
     def __init__(self, name, target, model=None, seed=0, max_len=64 * 1024,
-                 min_len=None, grain=512, size=None, dev=None, interval=0.0):
+                 min_len=None, grain=512, size=None, dev=None, interval=0.0,
+                 uri=None):
         super().__init__(daemon=True, name='writer-%s' % target)
         self.name_, self.target, self.model = name, target, model
         self.size = len(model) if model is not None else size
@@ -240,6 +243,7 @@ class GuestWriter(threading.Thread):
         self.max_len = max_len
         self.dev = dev
         self.interval = interval
+        self.uri = uri
         self.count = 0
         self.error = None
         self.writes = []
@@ -273,7 +277,7 @@ class GuestWriter(threading.Thread):
         return t1
 
     def run(self):
-        conn = open_connection()
+        conn = open_connection(uri=self.uri)
         try:
             dom = conn.lookupByName(self.name_)
             due = time.perf_counter()

@@ -13,7 +13,10 @@ HOST_LOCK = '/tmp/migrator-tests-libvirtd.lock'
 
 
 def pids_of(name):
-    """Pids of the live (not zombie) processes whose command is ``name``."""
+    """Pids of the live (not zombie) processes whose command is ``name``,
+    in this mount namespace: a daemon of a chroot or a container shares
+    the name, not the sockets, and is not ours to wait for or kill."""
+    own = os.readlink('/proc/self/ns/mnt')
     pids = []
     for entry in os.listdir('/proc'):
         if not entry.isdigit():
@@ -25,6 +28,8 @@ def pids_of(name):
             with open('/proc/%s/stat' % entry) as f:
                 if f.read().rsplit(')', 1)[1].split()[0] == 'Z':
                     continue
+            if os.readlink('/proc/%s/ns/mnt' % entry) != own:
+                continue
         except (OSError, IndexError):
             continue
         pids.append(int(entry))

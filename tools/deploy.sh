@@ -10,10 +10,12 @@
 #
 # Hosts are network namespaces on a bridge (ctl1, ctl2: API and
 # conductors; vol1, vol2: volume workers; cmp1, cmp2: compute agents,
-# each with a libvirtd of its own); RabbitMQ, MariaDB and keystone run in
-# the root namespace on the bridge address.  Options (after the command):
+# each with a libvirtd of its own); RabbitMQ, MariaDB (or PostgreSQL)
+# and keystone run in the root namespace on the bridge address.  Options (after the command):
 # --state DIR (default state/deploy), --prefix P (mgd), --subnet A.B.C
-# (10.77.0), --keep-services (down: leave RabbitMQ and MariaDB running).
+# (10.77.0), --database mariadb|postgresql (up; default mariadb),
+# --extra-conf FILE (up: options for every host, in its migrator.conf.d),
+# --keep-services (down: leave RabbitMQ and the database running).
 # Run as root on Debian 12.  One line per step; installers log to
 # state/logs/install.log, the services to state/deploy/logs/<host>/.
 # See doc/source/install/deploy.rst.
@@ -28,7 +30,7 @@ case "${1:-}" in
     bash tools/install.sh || exit 1
     # ip, unshare and losetup, openssl (the CA), libvirtd and QEMU for
     # the compute hosts (each starts its own libvirtd: the machine's is
-    # not needed), RabbitMQ and MariaDB.
+    # not needed), RabbitMQ and the database server.
     apt_install iproute2 util-linux openssl libvirt-daemon-system \
       libvirt-clients libvirt-dev pkg-config qemu-system-x86 qemu-utils \
       gcc || exit 1
@@ -36,7 +38,15 @@ case "${1:-}" in
       step "building libvirt-python into $VENV (log: $MIGRATOR_LOG)"
       quietly "$VENV/bin/pip" install libvirt-python || exit 1
     fi
-    bash tools/install-services.sh rabbitmq mariadb || exit 1
+    database=mariadb
+    args=("$@")
+    for i in "${!args[@]}"; do
+      case ${args[$i]} in
+        --database=*) database=${args[$i]#--database=} ;;
+        --database) database=${args[$((i + 1))]:-mariadb} ;;
+      esac
+    done
+    bash tools/install-services.sh rabbitmq "$database" || exit 1
     ;;
   status|down)
     if [ ! -x "$VENV/bin/python" ]; then
@@ -45,7 +55,7 @@ case "${1:-}" in
     fi
     ;;
   *)
-    echo "usage: tools/deploy.sh up|status|down [--state DIR] [--prefix P] [--subnet A.B.C] [--keep-services]" >&2
+    echo "usage: tools/deploy.sh up|status|down [--state DIR] [--prefix P] [--subnet A.B.C] [--database mariadb|postgresql] [--extra-conf FILE] [--keep-services]" >&2
     exit 2
     ;;
 esac

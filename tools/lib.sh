@@ -61,9 +61,13 @@ apt_install() {
 # pids_of NAME: the pids of live (not zombie) processes whose command name
 # is NAME.  Reads /proc itself: a minimal root may have no procps.
 pids_of() {
-  local p stat
+  local p stat ns
+  ns=$(readlink /proc/self/ns/mnt)
   for p in /proc/[0-9]*; do
     [ "$(cat "$p/comm" 2>/dev/null)" = "$1" ] || continue
+    # Only this machine's: a daemon of a chroot or a container (another
+    # mount namespace) shares the name, not the sockets.
+    [ "$(readlink "$p/ns/mnt" 2>/dev/null)" = "$ns" ] || continue
     stat=$(cat "$p/stat" 2>/dev/null) || continue
     stat=${stat##*) }
     [ "${stat%% *}" = Z ] && continue

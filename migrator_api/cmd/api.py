@@ -45,6 +45,9 @@ def uwsgi_argv(conf):
             '--socket-timeout',
             str(int(math.ceil(conf.api.client_socket_timeout))),
             '--env', 'OS_MIGRATOR_CONFIG_FILE=%s' % ','.join(files)]
+    if conf.config_dir:
+        argv += ['--env', 'OS_MIGRATOR_CONFIG_DIRS=%s' % ','.join(
+            os.path.abspath(d) for d in conf.config_dir)]
     if sys.prefix != sys.base_prefix:
         argv += ['--virtualenv', sys.prefix]
     return argv

@@ -26,7 +26,8 @@ def register_library_opts(conf):
                        group='oslo_messaging_notifications')
 
 
-def parse_args(argv, default_config_files=None, defaults=None, prog=None):
+def parse_args(argv, default_config_files=None, defaults=None, prog=None,
+               default_config_dirs=None):
     """Parse argv (without the program name) and set up logging.
 
     ``defaults`` maps (group, name) to a default applied before parsing,
@@ -37,6 +38,7 @@ def parse_args(argv, default_config_files=None, defaults=None, prog=None):
     for (group, name), value in (defaults or {}).items():
         CONF.set_default(name, value, group=group)
     CONF(argv, project='migrator', prog=prog,
-         default_config_files=default_config_files)
+         default_config_files=default_config_files,
+         default_config_dirs=default_config_dirs)
     logging.setup(CONF, 'migrator')
     return CONF

@@ -59,6 +59,11 @@ PHASES = (P_QUEUED, P_CREATING_DESTINATION, P_FREEZING, P_COPYING,
           P_SWITCHING, P_FINALIZING, P_DELETING_SOURCE, P_FOLDING,
           P_ROLLING_BACK, P_DONE)
 
+# Backend types: the choices of a backend section's backend_type.
+BACKEND_FILE = 'file'
+BACKEND_BLOCK = 'block'
+BACKEND_TYPES = (BACKEND_FILE, BACKEND_BLOCK)
+
 # Service (agent) binaries.
 BINARY_VOLUME = 'migrator-volume'
 BINARY_COMPUTE = 'migrator-compute'

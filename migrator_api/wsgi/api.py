@@ -5,7 +5,9 @@ comes from ``$OS_MIGRATOR_CONFIG_FILE`` when set (one file, or several
 separated by commas: what ``migrator-api --config-file F`` passes to the
 uwsgi it runs), else from ``$OS_MIGRATOR_CONFIG_DIR/migrator.conf``
 when that is set, else from the usual oslo.config places
-(/etc/migrator/migrator.conf, ...).
+(/etc/migrator/migrator.conf, ...).  ``$OS_MIGRATOR_CONFIG_DIRS``
+(comma-separated) names config directories read after the files (what
+``migrator-api --config-dir D`` passes on).
 
     migrator-api --config-file /etc/migrator/migrator.conf
     uwsgi --ini etc/migrator/api-uwsgi.ini --env OS_MIGRATOR_CONFIG_FILE=F
@@ -42,6 +44,12 @@ def _config_files():
     return [path] if os.path.exists(path) else []
 
 
+def _config_dirs():
+    dirs = [d for d in os.environ.get('OS_MIGRATOR_CONFIG_DIRS',
+                                      '').split(',') if d]
+    return dirs or None
+
+
 def init_application():
     """Parse the configuration, set up logging, db and rpc; the app.
 
@@ -50,8 +58,9 @@ def init_application():
     global _APPLICATION
     with _LOCK:
         if _APPLICATION is None:
-            conf = config.parse_args([],
-                                     default_config_files=_config_files())
+            conf = config.parse_args(
+                [], default_config_files=_config_files(),
+                default_config_dirs=_config_dirs())
             conf.log_opt_values(LOG, logging.DEBUG)
             db_api.configure(conf)
             if not rpc.initialized():

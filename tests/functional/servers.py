@@ -54,24 +54,36 @@ def children(pid):
 
 
 class _Server(fixtures.Fixture):
-    """A server process on a free port of 127.0.0.1; ``url``, ``pids``."""
+    """A server process on a free port of 127.0.0.1; ``url``, ``pids``.
+
+    ``api_opts``: [api] options; ``sections``: more options, {section:
+    {option: value}}; ``ready_headers``: sent with the request that
+    tells the server is up (a token when it validates them).
+    """
 
     #: [api] options the tests tighten so that they run in seconds.
-    API_OPTS = {'request_body_timeout': 2, 'client_socket_timeout': 3}
+    API_OPTS = {'auth_strategy': 'noauth', 'request_body_timeout': 2,
+                'client_socket_timeout': 3}
 
-    def __init__(self, state_path, **api_opts):
+    def __init__(self, state_path, sections=None, ready_headers=None,
+                 **api_opts):
         super().__init__()
         self.state_path = state_path
         self.api_opts = dict(self.API_OPTS, **api_opts)
+        self.sections = sections or {}
+        self.ready_headers = ready_headers or {}
 
     def _config(self, extra=''):
         self.port = free_port()
         self.url = 'http://127.0.0.1:%d' % self.port
         path = os.path.join(self.state_path, 'migrator.conf')
         api = ''.join('%s = %s\n' % kv for kv in sorted(self.api_opts.items()))
+        for name, opts in sorted(self.sections.items()):
+            extra += '[%s]\n%s' % (name, ''.join(
+                '%s = %s\n' % kv for kv in sorted(opts.items())))
         with open(path, 'w') as f:
             f.write('[DEFAULT]\nstate_path = %s\nlog_file = %s\n'
-                    '[api]\nauth_strategy = noauth\nport = %d\n%s%s'
+                    '[api]\nport = %d\n%s%s'
                     % (self.state_path,
                        os.path.join(self.state_path, 'migrator.log'),
                        self.port, api, extra))
@@ -84,8 +96,9 @@ class _Server(fixtures.Fixture):
                 raise RuntimeError('%s exited with %s' % (self.name,
                                                           proc.returncode))
             try:
-                urllib.request.urlopen(self.url + '/v1/backends',
-                                       timeout=5).read()
+                urllib.request.urlopen(urllib.request.Request(
+                    self.url + '/v1/backends', headers=self.ready_headers),
+                    timeout=5).read()
                 return
             except OSError:
                 time.sleep(0.2)

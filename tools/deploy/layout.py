@@ -22,8 +22,9 @@ KEYSTONE_PORT = 5000
 #: The volume hosts' backends: (name, type).
 BACKENDS = {
     'vol1': (('vol1-file', 'file'), ('vol1-block', 'block')),
-    'vol2': (('vol2-file', 'file'),),
+    'vol2': (('vol2-file', 'file'), ('vol2-block', 'block')),
 }
+#: Loop devices of each block backend.
 LOOP_DEVICES = 2
 LOOP_SIZE = 256 * 1024 * 1024
 SERVICE_USER = ('migrator', 'service', 'service')
@@ -59,6 +60,11 @@ class Layout(object):
 
     def conf_file(self, name):
         return os.path.join(self.host_dir(name), 'migrator.conf')
+
+    def conf_dir(self, name):
+        """Read after conf_file (``--config-dir``): what ``up
+        --extra-conf`` adds."""
+        return os.path.join(self.host_dir(name), 'migrator.conf.d')
 
     def tls_dir(self, name):
         return os.path.join(self.host_dir(name), 'tls')
@@ -120,10 +126,10 @@ def _ini(groups):
     return '\n'.join(lines)
 
 
-def host_config(layout, name, urls, pw, loops=()):
+def host_config(layout, name, urls, pw, loops=None):
     """The text of host ``name``'s config file.  ``urls``: the
     transport_url and database connection; ``pw``: the secrets;
-    ``loops``: the block devices of vol1-block."""
+    ``loops``: {volume host: its block backend's devices}."""
     services = dict(HOSTS)[name]
     addr = layout.hosts()[name]
     groups = [('DEFAULT', [
@@ -136,7 +142,7 @@ def host_config(layout, name, urls, pw, loops=()):
     if 'migrator-api' in services:
         groups += api_groups(layout, addr, pw)
     if 'migrator-volume' in services:
-        groups += volume_groups(layout, name, loops)
+        groups += volume_groups(layout, name, (loops or {}).get(name, ()))
     if name in BACKENDS or 'migrator-compute' in services:
         groups.append(('nbd', [('enabled', str(name in BACKENDS).lower()),
                                ('listen_address', addr),

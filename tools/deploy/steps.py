@@ -66,24 +66,32 @@ def credentials(layout):
             ca.issue(name, address, layout.tls_dir(name))
 
 
+#: The database servers ``up --database`` may use.
+DATABASES = ('mariadb', 'postgresql')
+
+
 def _running(name):
     programs = {'rabbitmq': ('beam.smp',),
-                'mariadb': ('mariadbd', 'mysqld_safe')}[name]
+                'mariadb': ('mariadbd', 'mysqld_safe'),
+                'postgresql': ('postgres',)}[name]
     return any(host_tools.pids_of(p) for p in programs)
 
 
-def shared_services(layout, record, pw):
-    """RabbitMQ and MariaDB: a vhost, a database and a user of this
-    deployment; their URLs.  Servers this ``up`` had to start are
-    recorded (``down`` stops them)."""
+def shared_services(layout, record, pw, database='mariadb'):
+    """RabbitMQ and the database server (``database``: mariadb or
+    postgresql): a vhost, a database and a user of this deployment;
+    their URLs.  Servers this ``up`` had to start are recorded (``down``
+    stops them)."""
     account = layout.account
     started = record.setdefault('started_services', [])
     urls = {}
+    make_db = {'mariadb': services.mariadb,
+               'postgresql': services.postgresql}[database]
     for name, make in (
             ('rabbitmq', lambda: services.rabbitmq(
                 user=account, password=pw['messaging'], host=layout.gateway,
                 vhost=account)),
-            ('mariadb', lambda: services.mariadb(
+            (database, lambda: make_db(
                 database=account, user=account, password=pw['database'],
                 host=layout.gateway))):
         was_running = _running(name)
@@ -98,7 +106,7 @@ def shared_services(layout, record, pw):
             layout.save(record)
     record['urls'] = urls
     layout.save(record)
-    return {'transport_url': urls['rabbitmq'], 'database': urls['mariadb']}
+    return {'transport_url': urls['rabbitmq'], 'database': urls[database]}
 
 
 def keystone_server(layout, pw):
@@ -136,45 +144,71 @@ def _attached(device, backing):
 
 
 def loop_devices(layout, record):
-    """The loop devices of vol1-block (attached again when gone)."""
+    """The loop devices of each block backend, {volume host: devices}
+    (attached again when gone)."""
     loops = record.get('loops', [])
-    if len(loops) == lay.LOOP_DEVICES and all(_attached(d, f)
-                                              for d, f in loops):
-        return [d for d, _f in loops]
+    hosts = [h for h, backends in lay.BACKENDS.items()
+             if any(kind == 'block' for _b, kind in backends)]
+    if len(loops) == lay.LOOP_DEVICES * len(hosts) and all(
+            _attached(d, f) for d, f in loops):
+        return _by_host(layout, hosts, loops)
     for device, backing in loops:
         host_tools.detach_loop(device, backing)
-    directory = os.path.join(layout.host_dir('vol1'), 'loops')
-    os.makedirs(directory, exist_ok=True)
     loops = []
-    for i in range(lay.LOOP_DEVICES):
-        backing = os.path.join(directory, 'disk%d.img' % i)
-        with open(backing, 'wb') as f:
-            f.truncate(lay.LOOP_SIZE)
-        loops.append((host_tools.attach_loop(backing), backing))
-        record['loops'] = loops
-        layout.save(record)
-    step('block devices of vol1-block: %s' % ', '.join(d for d, _ in loops))
-    return [d for d, _f in loops]
+    for name in hosts:
+        directory = os.path.join(layout.host_dir(name), 'loops')
+        os.makedirs(directory, exist_ok=True)
+        for i in range(lay.LOOP_DEVICES):
+            backing = os.path.join(directory, 'disk%d.img' % i)
+            with open(backing, 'wb') as f:
+                f.truncate(lay.LOOP_SIZE)
+            loops.append((host_tools.attach_loop(backing), backing))
+            record['loops'] = loops
+            layout.save(record)
+    by_host = _by_host(layout, hosts, loops)
+    step('block devices: %s' % '; '.join(
+        '%s %s' % (h, ', '.join(d)) for h, d in by_host.items()))
+    return by_host
 
 
-def write_configs(layout, urls, pw, loops):
-    """Each host's config file; the hosts whose file changed."""
+def _by_host(layout, hosts, loops):
+    return {h: [d for d, f in loops
+                if f.startswith(layout.host_dir(h) + os.sep)]
+            for h in hosts}
+
+
+def _write_if_changed(path, text, mode=0o600):
+    """Write ``text`` to ``path`` (None: remove it); changed?"""
+    try:
+        with open(path) as f:
+            if f.read() == text:
+                return False
+    except OSError:
+        if text is None:
+            return False
+    if text is None:
+        os.unlink(path)
+        return True
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return True
+
+
+def write_configs(layout, urls, pw, loops, extra=None):
+    """Each host's config file, and ``extra`` (the text of ``up
+    --extra-conf``, or None) in its config directory; the hosts whose
+    configuration changed."""
     changed = set()
     for name in layout.hosts():
-        text = lay.host_config(layout, name, urls, pw, loops)
-        path = layout.conf_file(name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         os.makedirs(layout.log_dir(name), exist_ok=True)
-        try:
-            with open(path) as f:
-                if f.read() == text:
-                    continue
-        except OSError:
-            pass
-        with open(path, 'w') as f:
-            f.write(text)
-        os.chmod(path, 0o600)
-        changed.add(name)
+        os.makedirs(layout.conf_dir(name), exist_ok=True)
+        text = lay.host_config(layout, name, urls, pw, loops)
+        if _write_if_changed(layout.conf_file(name), text) | \
+                _write_if_changed(os.path.join(layout.conf_dir(name),
+                                               'extra.conf'), extra):
+            changed.add(name)
     return changed
 
 
@@ -200,7 +234,8 @@ def command(layout, name, service):
         return (procs.libvirtd_argv(directory, name), os.path.join(
             directory, 'libvirtd.pid'), os.path.join(logs, 'libvirtd.out'))
     conf = layout.conf_file(name)
-    return ([os.path.join(BIN, service), '--config-file', conf], conf,
+    return ([os.path.join(BIN, service), '--config-file', conf,
+             '--config-dir', layout.conf_dir(name)], conf,
             os.path.join(logs, '%s.out' % service))
 
 

@@ -1,13 +1,14 @@
 """``down``: stop every process the deployment started (by recorded pid,
 then whatever is left in its namespaces), detach its loop devices,
 remove its namespaces and bridge, its vhost, database and keystone;
-stop RabbitMQ and MariaDB when ``up`` started them.  The logs stay
+stop RabbitMQ and the database server when ``up`` started them.  The logs stay
 (``state/logs``)."""
 
 import os
 import shutil
 import subprocess
 
+from migrator_testing import daemons
 from migrator_testing import hosts as host_tools
 from migrator_testing import services
 
@@ -35,14 +36,19 @@ def _drop_shared(record):
     urls = record.get('urls', {})
     if 'rabbitmq' in urls and steps._running('rabbitmq'):
         services.drop_vhost(urls['rabbitmq'])
-    if 'mariadb' in urls and steps._running('mariadb'):
-        services.drop_database(urls['mariadb'])
+    for name in steps.DATABASES:
+        if name in urls and steps._running(name):
+            services.drop_database(urls[name])
 
 
 def _stop_server(name):
     if name == 'rabbitmq':
         argv = ['rabbitmqctl', 'stop']
         gone = ('beam.smp', 'epmd')
+    elif name == 'postgresql':
+        version, cluster = daemons.pg_cluster()
+        argv = ['pg_ctlcluster', version, cluster, 'stop']
+        gone = ('postgres',)
     else:
         argv = ['mariadb-admin', '-u', 'root', 'shutdown']
         gone = ('mariadbd', 'mysqld_safe')

@@ -5,6 +5,7 @@ left behind; bridges a reboot stopped run again, stray ones stop."""
 
 import os
 import signal
+import time
 
 from tests.integration.compute import base
 from tests.integration.compute import test_recovery as tr
@@ -111,6 +112,10 @@ class TestBridgesAtStart(nbd_base.NbdTestCase):
         aid, target = self.attach(uuid, vol)
         for pid in fixtures_nbd.bridge_daemons(self.bridge_dir()):
             os.kill(pid, signal.SIGKILL)
+        # SIGKILL takes effect when the process next runs: wait for it.
+        deadline = time.monotonic() + 30
+        while self.running_bridges() and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.assertEqual([], self.running_bridges())
         driver = self.new_driver()
         self.assertEqual([(aid, 'attached')], driver.recover())

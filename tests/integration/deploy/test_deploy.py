@@ -1,6 +1,7 @@
-"""tools/deploy.sh as an operator runs it: ``up``, migrations between
-hosts with every byte compared, ``status``, ``up`` again, ``down``, and
-nothing of the deployment left afterwards.
+"""tools/deploy.sh as an operator runs it: ``up`` (on PostgreSQL here;
+the multi-host suite, test_multihost, runs on MariaDB), migrations
+between hosts with every byte compared, ``status``, ``up`` again,
+``down``, and nothing of the deployment left afterwards.
 
 The deployment of this test has its own state directory, namespace
 prefix and subnet (MIGRATOR_DEPLOY_*), so that it never meets a
@@ -90,7 +91,8 @@ class DeployTest(base.TestCase):
         return after
 
     def test_up_migrate_between_hosts_status_down(self):
-        out = self.deploy('up')
+        out = self.deploy('up', '--database', 'postgresql')
+        self.assertIn('== postgresql: database of this deployment', out)
         self.assertIn('== migrator is up in', out)
         self.assertIn('export OS_AUTH_URL=http://%s.1:5000/v3' % SUBNET, out)
         record = self.record()
@@ -99,14 +101,17 @@ class DeployTest(base.TestCase):
             path = os.path.join(self.state, host, 'migrator.conf')
             self.assertEqual([], config_check.problems(path), path)
             with open(path) as f:
-                self.assertIn('host = %s\n' % host, f.read())
+                text = f.read()
+            self.assertIn('host = %s\n' % host, text)
+            if host.startswith('ctl'):
+                self.assertIn('connection = postgresql+psycopg2://', text)
         with open(os.path.join(self.state, 'openrc')) as f:
             self.os_env = dict(self.env, **dict(
                 line.split(' ', 1)[1].strip().split('=', 1) for line in f))
 
         backends = {b['name']: b for b in self.cli_json('backend', 'list')}
         self.assertEqual({'vol1-file': 'vol1', 'vol1-block': 'vol1',
-                          'vol2-file': 'vol2'},
+                          'vol2-file': 'vol2', 'vol2-block': 'vol2'},
                          {n: b['host'] for n, b in backends.items()})
         vol = self.cli_json('volume', 'create', '--size', str(SIZE),
                             '--backend', 'vol1-file', '--wait')
@@ -124,7 +129,7 @@ class DeployTest(base.TestCase):
         self.assertNotIn('NOT RUNNING', status)
         self.assertEqual(6, status.count(' up '), status)
 
-        self.deploy('up')          # again: nothing restarted
+        self.deploy('up', '--database', 'postgresql')  # nothing restarted
         self.assertEqual(record['procs'], self.record()['procs'])
 
         self.deploy('down', '--keep-services')

@@ -39,6 +39,15 @@ class TestApiCommand(base.TestCase):
             self.assertEqual(sys.prefix, argv[argv.index('--virtualenv')
                                               + 1])
 
+    def test_config_dir_passed_on(self):
+        conf_d = os.path.join(self.state_path, 'migrator.conf.d')
+        os.mkdir(conf_d)
+        self.conf(['--config-dir', conf_d], project='migrator',
+                  default_config_files=[self.conf_file])
+        argv = api_cmd.uwsgi_argv(self.conf)
+        envs = [argv[i + 1] for i, a in enumerate(argv) if a == '--env']
+        self.assertIn('OS_MIGRATOR_CONFIG_DIRS=%s' % conf_d, envs)
+
     def test_ipv6_address_in_brackets(self):
         self.flags(host_ip='::1', group='api')
         argv = api_cmd.uwsgi_argv(self.conf)
@@ -60,6 +69,14 @@ class TestWsgiConfigFiles(base.TestCase):
         self.useFixture(fixtures.EnvironmentVariable(
             'OS_MIGRATOR_CONFIG_DIR', self.state_path))
         self.assertEqual(['/a.conf', '/b.conf'], wsgi_api._config_files())
+
+    def test_config_dirs_variable(self):
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_MIGRATOR_CONFIG_DIRS', '/d1,/d2'))
+        self.assertEqual(['/d1', '/d2'], wsgi_api._config_dirs())
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_MIGRATOR_CONFIG_DIRS', None))
+        self.assertIsNone(wsgi_api._config_dirs())
 
     def test_config_dir_without_file_variable(self):
         self.useFixture(fixtures.EnvironmentVariable(

@@ -70,4 +70,5 @@ class InitApplicationTest(base.TestCase):
         with mock.patch.object(config, 'parse_args',
                                side_effect=RuntimeError('stop')) as parse:
             self.assertRaises(RuntimeError, wsgi_api.init_application)
-        parse.assert_called_once_with([], default_config_files=[])
+        parse.assert_called_once_with([], default_config_files=[],
+                                      default_config_dirs=None)
