@@ -11,10 +11,14 @@ cd "$TOP"
 VENV=${MIGRATOR_VENV:-$TOP/.venv}
 
 # Every command the scripts and the tests call: procps (pgrep, pkill),
-# util-linux (losetup, blockdev, flock), qemu-utils (qemu-img), uwsgi
-# (migrator-api as deployed).
+# util-linux (losetup, blockdev, flock, unshare), qemu-utils (qemu-img),
+# uwsgi (migrator-api as deployed), and the data path between hosts:
+# iproute2 (hosts as network namespaces), openssl (the deployment's CA),
+# qemu-system-common (qemu-storage-daemon: the NBD exports and bridges),
+# python3-libnbd (the NBD client; a Debian package only).
 apt_install python3 python3-venv python3-dev gcc git util-linux mount \
-  coreutils procps qemu-utils uwsgi-core uwsgi-plugin-python3 || exit 1
+  coreutils procps qemu-utils uwsgi-core uwsgi-plugin-python3 iproute2 \
+  openssl qemu-system-common python3-libnbd || exit 1
 
 # RabbitMQ, MariaDB and PostgreSQL (the multi-host tests start them
 # through migrator_testing/services.py).
