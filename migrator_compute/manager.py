@@ -4,7 +4,12 @@ Thin: each call maps to one driver call.  What the manager adds is the
 conductor's side of the asynchronous ends: cancel and complete pass the
 driver an ``on_done`` callback that casts
 ``ConductorAPI.compute_migration_finished(migration_id, operation,
-error)``.
+error)``; and the driver's overlay reporter, which casts
+``ConductorAPI.overlay_progress(migration_id, overlay_bytes, error)``
+(1.1) and sends ``volume.migration.overlay`` notifications
+(``notifications.py``): the size of a frozen guest's overlay, and the
+end of a migration the driver gave up because its overlay went past
+the cap (``drivers/libvirt/overlays.py``).
 
 Migration ids survive restarts.  Before handing a cancel or complete to
 the driver, the manager durably records ``{attachment_id, operation,
@@ -41,6 +46,7 @@ from migrator_api.common import states
 from migrator_api.rpcapi import conductor as conductor_rpcapi
 from migrator_compute.drivers import base as driver_base
 from migrator_compute import journal
+from migrator_compute import notifications
 
 LOG = logging.getLogger(__name__)
 
@@ -79,7 +85,7 @@ def _wrap(fn):
 
 
 class ComputeManager:
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host=None, conf=None, driver=None):
         """:param driver: a compute driver; loaded from ``[compute]
@@ -89,7 +95,14 @@ class ComputeManager:
         self.driver = driver
         self.migrations = None
         self._conductor = None
+        self._notifier = None
         self._stopping = threading.Event()
+
+    @property
+    def notifier(self):
+        if self._notifier is None:
+            self._notifier = notifications.ComputeNotifier(self.host)
+        return self._notifier
 
     @property
     def conductor(self):
@@ -105,6 +118,7 @@ class ComputeManager:
         self.migrations = journal.Journal(
             os.path.join(self.conf.compute.journal_path, 'migrations'),
             key='key')
+        self.driver.set_overlay_reporter(self._overlay_report)
         outcomes = dict(self.driver.recover())
         ctxt = context.get_admin_context()
         for entry in self.migrations.records():
@@ -146,8 +160,11 @@ class ComputeManager:
         self.driver.detach_volume(instance_uuid, attachment_id)
 
     @_wrap
-    def volume_migration_start(self, ctxt, instance_uuid, attachment_id):
-        return self.driver.migration_start(instance_uuid, attachment_id)
+    def volume_migration_start(self, ctxt, instance_uuid, attachment_id,
+                               migration_id=None):
+        # (migration_id: RPC 1.1.)
+        return self.driver.migration_start(instance_uuid, attachment_id,
+                                           migration_id=migration_id)
 
     def volume_migration_cancel(self, ctxt, instance_uuid, attachment_id,
                                 migration_id):
@@ -180,6 +197,21 @@ class ComputeManager:
             if self._settled(entry):
                 self._forget(entry)
             raise
+
+    # -- the overlays ----------------------------------------------------
+
+    def _overlay_report(self, migration_id, overlay_bytes, error=None):
+        """The driver's overlay watch: a frozen guest's overlay size, or
+        (``error``) why the driver gave the migration up."""
+        ctxt = context.get_admin_context()
+        self.notifier.overlay(ctxt, migration_id, overlay_bytes, error)
+        if self.conductor.can_send_version('1.1'):
+            self.conductor.overlay_progress(ctxt, migration_id,
+                                            overlay_bytes, error)
+        elif error is not None:
+            # A conductor of 1.0 hears of it as a failed rollback.
+            self.conductor.compute_migration_finished(ctxt, migration_id,
+                                                      CANCEL, error)
 
     # -- migration ids ----------------------------------------------------
 

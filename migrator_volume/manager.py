@@ -4,10 +4,13 @@ Thin: the backends do the storage work, copy.job.CopyJob runs copies.
 Running copies live in memory, and each in the copy journal under
 ``[DEFAULT] state_path`` (copy.journal) until its end was reported.  A
 worker that starts reports at once the copies a previous run lost (it
-died, or could not report their end), so that the conductor rolls them
-back (or carries on with a copy that ended) without waiting for
-``[conductor] copy_report_timeout``; get_copy_status then tells what
-became of them.
+died, or could not report their end), without waiting for
+``[conductor] copy_report_timeout``: one that ended, with its end (the
+conductor carries on, or rolls back); one that was still running and
+can resume (copy.resume), with its watermark (copy_interrupted: the
+conductor casts copy_volume again with ``resume_from`` when its
+migration still wants it); any other as interrupted (the migration
+rolls back).  get_copy_status then tells what became of them.
 
 The conductor records a backend's capacity (get_backend_stats) after
 each create and delete it asks; the heartbeat leaves out a backend
@@ -33,10 +36,12 @@ from migrator_api.common import context
 from migrator_api.common import exception
 from migrator_api.common import states
 from migrator_api.rpcapi import conductor as conductor_rpcapi
+from migrator_api.rpcapi import payloads
 from migrator_volume import backends as mbackends
 from migrator_volume.backends import base as backends_base
 from migrator_volume.copy import job as copy_job
 from migrator_volume.copy import journal as copy_journal
+from migrator_volume.copy import resume as copy_resume
 from migrator_volume import exports as mexports
 from migrator_volume import notifications
 
@@ -47,11 +52,14 @@ FINISHED_COPY_TTL = 3600
 #: Seconds cancel_copy waits for the copy to stop writing.
 CANCEL_WAIT = 30
 #: The end of a copy that a previous run of the worker left running.
-INTERRUPTED = 'the volume worker restarted; the copy was interrupted'
+INTERRUPTED = copy_resume.INTERRUPTED
+#: Seconds a copy waiting for the conductor's answer to its resume
+#: request is told running (get_copy_status), then interrupted.
+RESUME_WAIT = 300
 
 
 class VolumeManager:
-    target = messaging.Target(version='1.2')
+    target = messaging.Target(version='1.3')
 
     def __init__(self, host=None, conf=None, backends=None):
         """:param backends: {name: driver}; loaded from the
@@ -68,6 +76,10 @@ class VolumeManager:
         # Copies a previous run lost: status, and entries to report.
         self._lost = {}
         self._unreported = {}
+        #: {migration id: (entry, offset, since)}: copies that can
+        #: resume, waiting for the conductor's copy_volume.
+        self._resumable = {}
+        self._unasked = set()
         #: {migration id: when}: cancels that came before their copy.
         self._cancelled_early = {}
         self._changing = collections.Counter()
@@ -92,16 +104,56 @@ class VolumeManager:
         LOG.info('Volume worker %s serves backends: %s', self.host,
                  ', '.join(sorted(self.backends)) or 'none')
         for entry in self.journal.entries():
-            end = _lost_end(entry)
-            self._lost[entry['migration_id']] = end
-            self._unreported[entry['migration_id']] = end
+            if not self._can_resume(entry):
+                end = _lost_end(entry)
+                self._lost[entry['migration_id']] = end
+                self._unreported[entry['migration_id']] = end
         self._report_lost_copies()
         self.exports.recover()
 
+    def _can_resume(self, entry):
+        """Whether a copy of the journal waits to resume (its entry was
+        left running, and it can: copy.resume); else its entry's error
+        says why it cannot."""
+        if entry.get('state') not in (None, copy_job.RUNNING):
+            return False
+        migration_id = entry['migration_id']
+        offset, why = copy_resume.resume_point(entry, self.backends)
+        if offset is None:
+            pass
+        elif not self.conductor.can_send_version('1.2'):
+            why = 'the conductor is too old to resume copies'
+        else:
+            LOG.info('Copy %s was interrupted by the previous run of this '
+                     'worker: it can resume from offset %d of %d',
+                     migration_id, offset, entry['size'])
+            self._resumable[migration_id] = (entry, offset,
+                                             time.monotonic())
+            self._unasked.add(migration_id)
+            return True
+        LOG.warning('Copy %s cannot resume: %s', migration_id, why)
+        entry['error'] = copy_resume.cannot_resume(why)
+        return False
+
+    def _ask_resumes(self, ctxt):
+        """Ask the conductor to resume the copies that can."""
+        for migration_id in sorted(self._unasked):
+            entry, offset, _since = self._resumable[migration_id]
+            try:
+                self.conductor.copy_interrupted(
+                    ctxt, migration_id, self.host, offset, entry['size'])
+            except Exception:
+                LOG.exception('Cannot ask the conductor to resume copy %s',
+                              migration_id)
+                continue
+            self._unasked.discard(migration_id)
+
     def _report_lost_copies(self):
-        """Tell the conductor how the copies of a previous run ended;
-        what cannot be told now is told at the next heartbeat."""
+        """Tell the conductor how the copies of a previous run ended, or
+        where they can resume; what cannot be told now is told at the
+        next heartbeat."""
         ctxt = context.get_admin_context()
+        self._ask_resumes(ctxt)
         for migration_id, end in sorted(self._unreported.items()):
             LOG.warning('Copy %s was left %s by the previous run of this '
                         'worker: reporting it (%s)', migration_id,
@@ -127,8 +179,27 @@ class VolumeManager:
             job.wait(CANCEL_WAIT)
         self.exports.stop_idle()
 
+    def _expire_resumable(self):
+        """A copy the conductor did not resume within RESUME_WAIT is
+        reported as interrupted (and then forgotten)."""
+        limit = time.monotonic() - RESUME_WAIT
+        with self._jobs_lock:
+            for migration_id, (entry, offset, since) in list(
+                    self._resumable.items()):
+                if since < limit:
+                    del self._resumable[migration_id]
+                    self._unasked.discard(migration_id)
+                    end = payloads.copy_status(
+                        copy_job.ERROR, offset, entry['size'],
+                        copy_resume.cannot_resume(
+                            'the conductor did not resume it'))
+                    self._lost[migration_id] = end
+                    self._unreported[migration_id] = end
+
     def report_state(self):
-        if self._unreported:
+        if self._resumable:
+            self._expire_resumable()
+        if self._unreported or self._unasked:
             self._report_lost_copies()
         try:
             self.exports.reclaim()
@@ -181,6 +252,9 @@ class VolumeManager:
                     raise exception.Conflict(
                         reason='volume %s is being copied by migration %s'
                                % (volume_id, job.migration_id))
+        for migration_id, (entry, _o, _s) in list(self._resumable.items()):
+            if entry['dst_location'] == location:
+                self._forget_resumable(migration_id)
         self.exports.unexport(volume_id)
         with self._changing_capacity(backend):
             driver.delete_volume(volume_id, location)
@@ -203,7 +277,10 @@ class VolumeManager:
         return self.exports.unexport(volume_id, export)
 
     def copy_volume(self, ctxt, migration_id, volume_id, src_location,
-                    dst_backend, dst_location, size):
+                    dst_backend, dst_location, size, resume_from=0):
+        """Start a copy; (1.3) ``resume_from``: a watermark this worker
+        reported (copy_interrupted), where a copy of its previous run
+        resumes."""
         with self._jobs_lock:
             job = self._jobs.get(migration_id)
             if job is not None and job.running:
@@ -216,12 +293,39 @@ class VolumeManager:
                 LOG.warning('Copy %s arrived after its cancellation: not '
                             'started', migration_id)
                 return
+            entry, resume_from = self._resume_of(migration_id, resume_from)
             job = copy_job.CopyJob(
                 ctxt, self.conf, self.backends, self.conductor,
                 self.notifier, migration_id, volume_id, src_location,
-                dst_backend, dst_location, size, journal=self.journal)
+                dst_backend, dst_location, size, journal=self.journal,
+                resume_from=resume_from, entry=entry)
             self._jobs[migration_id] = job
         job.start()
+
+    def _resume_of(self, migration_id, resume_from):
+        """The journal entry and offset a copy resumes from: never past
+        the watermark this worker recorded (0 without one)."""
+        waiting = self._resumable.pop(migration_id, None)
+        self._unasked.discard(migration_id)
+        if not resume_from:
+            return None, 0
+        entry = waiting[0] if waiting else self.journal.get(migration_id)
+        recorded = (entry or {}).get('watermark') or 0
+        if recorded < resume_from:
+            LOG.warning('Copy %s: asked to resume from offset %d, but its '
+                        'journal records %d: resuming from there',
+                        migration_id, resume_from, recorded)
+            resume_from = recorded
+        LOG.info('Copy %s resumes from offset %d', migration_id,
+                 resume_from)
+        return (entry if resume_from else None), resume_from
+
+    def _forget_resumable(self, migration_id):
+        """The conductor will not resume the copy: forget it."""
+        if self._resumable.pop(migration_id, None) is not None:
+            LOG.info('Copy %s will not resume', migration_id)
+            self._unasked.discard(migration_id)
+            self.journal.remove(migration_id)
 
     def _forget_finished(self):
         limit = time.monotonic() - FINISHED_COPY_TTL
@@ -244,6 +348,7 @@ class VolumeManager:
             job = self._jobs.get(migration_id)
             if job is None:
                 self._cancelled_early[migration_id] = time.monotonic()
+                self._forget_resumable(migration_id)
         if job is None or not job.running:
             return False
         job.cancel()
@@ -257,6 +362,14 @@ class VolumeManager:
             job = self._jobs.get(migration_id)
         if job is not None:
             return job.status()
+        waiting = self._resumable.get(migration_id)
+        if waiting is not None:
+            entry, offset, since = waiting
+            if time.monotonic() - since < RESUME_WAIT:
+                return payloads.copy_status(copy_job.RUNNING, offset,
+                                            entry['size'])
+            return payloads.copy_status(copy_job.ERROR, offset,
+                                        entry['size'], INTERRUPTED)
         lost = self._lost.get(migration_id)
         return None if lost is None else dict(lost)
 
@@ -269,6 +382,6 @@ def _lost_end(entry):
         error = None if state == copy_job.DONE else (
             entry.get('error') or 'copy %s' % state)
     else:
-        state, error = copy_job.ERROR, INTERRUPTED
+        state, error = copy_job.ERROR, entry.get('error') or INTERRUPTED
     return {'state': state, 'bytes_done': entry.get('bytes_done') or 0,
             'bytes_total': entry.get('size') or 0, 'error': error}

@@ -35,14 +35,27 @@ def _unwrap(body, key):
     return body.get(key, body) if isinstance(body, dict) else body
 
 
+def _queued_ahead(api, mig):
+    """How many queued migrations were accepted before ``mig`` (the
+    queue is listed in acceptance order); None when it is not queued
+    or lies beyond the first page."""
+    if mig.get('status') != 'queued':
+        return None
+    queued = _unwrap(api.get('/v1/migrations', {'status': 'queued'}),
+                     'migrations')
+    ids = [m['id'] for m in queued]
+    return ids.index(mig['id']) if mig['id'] in ids else None
+
+
 def _wait(api, migration_id, interval, stream):
-    """Show a live progress bar until the migration ends."""
+    """Show a live progress bar until the migration ends (while it is
+    queued: how many queued migrations are ahead of it)."""
     tty = stream.isatty()
     last = None
     while True:
         mig = _unwrap(api.get('/v1/migrations/%s' % migration_id),
                       'migration')
-        line = output.progress_line(mig)
+        line = output.progress_line(mig, ahead=_queued_ahead(api, mig))
         if tty:
             stream.write('\r' + line.ljust(len(last or '')))
         elif line != last:
@@ -231,8 +244,11 @@ def _add_migrate(sub):
 
 def _add_migration(sub):
     mig = _actions(sub, 'migration', 'migrations')
-    p = mig.add_parser('list')
-    p.add_argument('--status')
+    p = mig.add_parser('list', help='migrations, oldest first (queued '
+                                    'ones start in this order)')
+    p.add_argument('--status', help='queued, starting, migrating, '
+                                    'completing, cancelling, success, '
+                                    'error or cancelled')
     p.add_argument('--volume')
     p.set_defaults(func=cmd_migration_list)
     p = mig.add_parser('show')

@@ -62,9 +62,14 @@ def _cell(value):
     return str(value)
 
 
-def progress_line(mig, width=None):
-    """One line: bar, percentage, bytes, rate, ETA and phase."""
+def progress_line(mig, width=None, ahead=None):
+    """One line: bar, percentage, bytes, rate, ETA and phase; for a
+    queued migration, how many queued ones are ahead of it."""
     width = width or shutil.get_terminal_size((80, 20)).columns
+    if mig.get('status') == 'queued':
+        return 'queued: %s ahead, waiting for a free slot (%s)' % (
+            '?' if ahead is None else ahead,
+            human_size(mig.get('bytes_total')))
     pct = mig.get('percentage') or 0.0
     rate = mig.get('rate_bps')
     eta = mig.get('eta_seconds')

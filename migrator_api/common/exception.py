@@ -163,6 +163,15 @@ class NoDataPath(Conflict):
                'there is no data path between these hosts.')
 
 
+class MigrationGivenUp(Conflict):
+    """The compute agent rolled the guest back onto its source by itself
+    (its overlay outgrew the room it was given): the migration cannot be
+    completed, only rolled back."""
+    error_code = 'migrator.migration_given_up'
+    msg_fmt = ('The compute agent gave the migration up and rolled the '
+               'guest back onto its source: %(reason)s')
+
+
 class InstanceNotFreezable(Conflict):
     error_code = 'migrator.instance_not_freezable'
     msg_fmt = 'Instance %(instance)s cannot be frozen: %(reason)s'

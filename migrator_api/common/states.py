@@ -28,7 +28,10 @@ A_ERROR = 'error'
 # Volume statuses a migration may start from.
 MIGRATABLE_VOLUME_STATUSES = (AVAILABLE, IN_USE)
 
-# Migration status, mirrored into Volume.migration_status.
+# Migration status, mirrored into Volume.migration_status.  ``queued``:
+# accepted, waiting for a slot under the concurrency limits ([conductor]
+# max_concurrent_*); nothing is created for it yet.
+M_QUEUED = 'queued'
 M_STARTING = 'starting'
 M_MIGRATING = 'migrating'
 M_COMPLETING = 'completing'
@@ -37,11 +40,14 @@ M_SUCCESS = 'success'
 M_ERROR = 'error'
 M_CANCELLED = 'cancelled'
 
-MIGRATION_STATUSES = (M_STARTING, M_MIGRATING, M_COMPLETING, M_CANCELLING,
-                      M_SUCCESS, M_ERROR, M_CANCELLED)
-MIGRATION_RUNNING = (M_STARTING, M_MIGRATING, M_COMPLETING, M_CANCELLING)
+MIGRATION_STATUSES = (M_QUEUED, M_STARTING, M_MIGRATING, M_COMPLETING,
+                      M_CANCELLING, M_SUCCESS, M_ERROR, M_CANCELLED)
+# Started: holding a slot under the concurrency limits, until the end.
+MIGRATION_STARTED = (M_STARTING, M_MIGRATING, M_COMPLETING, M_CANCELLING)
+# Not finished (queued or started): the volume is migrating.
+MIGRATION_RUNNING = (M_QUEUED,) + MIGRATION_STARTED
 MIGRATION_FINISHED = (M_SUCCESS, M_ERROR, M_CANCELLED)
-MIGRATION_CANCELLABLE = (M_STARTING, M_MIGRATING)
+MIGRATION_CANCELLABLE = (M_QUEUED, M_STARTING, M_MIGRATING)
 
 # Migration phases: the step being taken, recorded before it is taken.
 P_QUEUED = 'queued'

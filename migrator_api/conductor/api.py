@@ -7,12 +7,13 @@ nothing), then casts the work to the conductor.  Reads go straight to
 ``migrator_api.db.api``.
 """
 
+import os
 import time
+import uuid
 
 from oslo_config import cfg
 from oslo_log import log as logging
 from oslo_utils import timeutils
-from oslo_utils import uuidutils
 
 from migrator_api.common import exception
 from migrator_api.common import states
@@ -107,26 +108,46 @@ def migration_facts(volume_id, dest_backend):
     running = db_api.migration_get_all(
         {'volume_id': volume_id, 'status': list(states.MIGRATION_RUNNING)},
         limit=1)
+    # Their destinations are not created yet (so not in its capacity).
+    queued = db_api.migration_get_all(
+        {'phase': [states.P_QUEUED, states.P_CREATING_DESTINATION],
+         'dest_backend_id': dest.id})
     return machine.Facts(
         volume=volume, source=volume.backend, dest=dest,
         attachments=db_api.attachment_get_all(volume_id=volume_id),
-        running=running[0] if running else None, up=_service_up)
+        running=running[0] if running else None, up=_service_up,
+        queued_bytes=sum(m.bytes_total for m in queued))
+
+
+def _ordered_uuid():
+    """A UUID (version 7) that sorts by the time it was made: the queue's
+    order is ``created_at`` then id, and MariaDB's DATETIME keeps whole
+    seconds, so within one second the id tells the order of acceptance
+    (milliseconds, then a fraction of one)."""
+    ms, sub = divmod(time.time_ns(), 1000000)
+    value = ((ms & (1 << 48) - 1) << 80 | 0x7 << 76 |
+             (sub * 4096 // 1000000) << 64 | 0b10 << 62 |
+             int.from_bytes(os.urandom(8), 'big') & (1 << 62) - 1)
+    return str(uuid.UUID(int=value))
 
 
 def record_migration(facts, force, project_id=None):
-    """Record an admitted migration in its first phase, and its volume's
-    migration status (and ``maintenance`` with force), if the volume has
-    not changed since ``facts`` were read (else 409, nothing recorded)."""
+    """Record an admitted migration in its first phase (``queued``:
+    nothing is created before it takes its slots, conductor.slots), and
+    its volume's migration status (and ``maintenance`` with force), if
+    the volume has not changed since ``facts`` were read (else 409,
+    nothing recorded).  ``created_at`` is its place in the queue;
+    ``started_at`` is set when it leaves the queue."""
     volume, now = facts.volume, timeutils.utcnow()
     att = facts.attachments[0] if facts.attachments else None
     first = next(iter(machine.PHASES))
     values = {
-        'id': uuidutils.generate_uuid(), 'volume_id': volume.id,
+        'id': _ordered_uuid(), 'volume_id': volume.id,
         'source_backend_id': volume.backend_id,
         'dest_backend_id': facts.dest.id, 'phase': first,
         'status': machine.status_of(first), 'force': bool(force),
         'previous_volume_status': volume.status, 'bytes_done': 0,
-        'bytes_total': volume.size, 'started_at': now, 'created_at': now,
+        'bytes_total': volume.size, 'started_at': None, 'created_at': now,
         'frozen': False, 'attachment_id': att and att.id,
         'instance_uuid': att and att.instance_uuid,
         'compute_host': att and att.host}
@@ -139,20 +160,49 @@ def record_migration(facts, force, project_id=None):
          'migration_status': volume.migration_status}, volume_values)
 
 
+def _cancel_queued(mig):
+    """End a queued migration cancelled at once (nothing was created):
+    True, or False if it left the queue meanwhile."""
+    machine.check_move(states.P_QUEUED, states.P_DONE)
+    volume_values = {'migration_status': states.M_CANCELLED}
+    if mig.force:
+        volume_values['status'] = mig.previous_volume_status
+    if not db_api.migration_and_volume_update(
+            mig.id, {'phase': states.P_DONE, 'status': states.M_CANCELLED,
+                     'cancel_requested': True,
+                     'finished_at': timeutils.utcnow()},
+            mig.volume_id, volume_values,
+            expected={'phase': states.P_QUEUED,
+                      'status': states.M_QUEUED}):
+        return False
+    LOG.info('Queued migration %s of volume %s cancelled', mig.id,
+             mig.volume_id)
+    return True
+
+
+def _request_cancel(mig):
+    """Cancel a queued migration at once, else record the request (the
+    conductor rolls the migration back); False if it is past cancel."""
+    if mig.phase == states.P_QUEUED and _cancel_queued(mig):
+        return True
+    return db_api.migration_update(
+        mig.id, {'cancel_requested': True},
+        expected={'status': states.MIGRATION_CANCELLABLE,
+                  'phase': machine.CANCELLABLE})
+
+
 def cancel_migration(ctxt, migration_id):
     migration = db_api.migration_get(migration_id)
-    if not db_api.migration_update(
-            migration_id, {'cancel_requested': True},
-            expected={'status': states.MIGRATION_CANCELLABLE,
-                      'phase': machine.CANCELLABLE}):
+    if not _request_cancel(migration):
         current = db_api.migration_get(migration_id)
         raise exception.InvalidMigrationStatus(
             migration_id=migration_id,
             status='%s (phase %s)' % (current.status, current.phase),
-            action='cancel it (only a migration that is starting or '
-                   'copying can be cancelled)')
+            action='cancel it (only a migration that is queued, starting '
+                   'or copying can be cancelled)')
     LOG.info('Cancel of migration %s (volume %s) requested', migration_id,
              migration.volume_id)
+    # A queued one ended: the conductor starts those queued after it.
     conductor_rpcapi.ConductorAPI().cancel_migration(ctxt, migration_id)
     return db_api.migration_get(migration_id)
 
@@ -179,10 +229,7 @@ def _abort_running_migration(ctxt, volume_id, action):
         if mig.status in states.MIGRATION_CANCELLABLE:
             LOG.info('%s of volume %s aborts its migration %s',
                      action.capitalize(), volume_id, mig.id)
-            db_api.migration_update(
-                mig.id, {'cancel_requested': True},
-                expected={'status': mig.status,
-                          'phase': machine.CANCELLABLE})
+            _request_cancel(mig)
             conductor_rpcapi.ConductorAPI().cancel_migration(ctxt, mig.id)
         deadline = timeutils.utcnow_ts() + CONF.conductor.abort_timeout
         while timeutils.utcnow_ts() < deadline:

@@ -35,8 +35,10 @@ accepted in it, what a failure of its step does, and the phases it may
 move on to (the first that applies to the migration)."""
 
 PHASES = collections.OrderedDict((p.name, p) for p in (
-    Phase(S.P_QUEUED, S.M_STARTING, False, True, ROLL_BACK,
-          (S.P_CREATING_DESTINATION,)),
+    # Accepted, nothing created: waits for a slot under the concurrency
+    # limits (``waits_for``); a cancel ends it at once (``done``).
+    Phase(S.P_QUEUED, S.M_QUEUED, False, True, ROLL_BACK,
+          (S.P_CREATING_DESTINATION, S.P_DONE)),
     Phase(S.P_CREATING_DESTINATION, S.M_STARTING, False, True, ROLL_BACK,
           (S.P_FREEZING, S.P_COPYING)),
     Phase(S.P_FREEZING, S.M_STARTING, True, True, ROLL_BACK,
@@ -63,13 +65,27 @@ CANCELLABLE = tuple(p.name for p in PHASES.values() if p.cancellable)
 ROLLS_BACK = tuple(p.name for p in PHASES.values()
                    if p.on_failure == ROLL_BACK)
 RETRIED = tuple(p.name for p in PHASES.values() if p.on_failure == RETRY)
+#: Past the point of no return only on the conductor's side: when the
+#: compute agent gave the migration up (it rolled the guest back onto the
+#: source itself, its overlay outgrew its room) the switch never
+#: happened, so a migration in these phases rolls back too
+#: (``may_roll_back(phase, given_up=True)``).
+GIVEN_UP_ROLLS_BACK = (S.P_SWITCHING,)
 
 
 def transitions():
     """Every allowed move, ``(from, to)``, rollbacks included."""
     moves = [(p.name, n) for p in PHASES.values() for n in p.next]
-    moves += [(name, S.P_ROLLING_BACK) for name in ROLLS_BACK]
+    moves += [(name, S.P_ROLLING_BACK)
+              for name in ROLLS_BACK + GIVEN_UP_ROLLS_BACK]
     return moves
+
+
+def may_roll_back(phase, given_up=False):
+    """Whether a failure in ``phase`` rolls the migration back; with
+    ``given_up``, a failure the compute agent's own rollback caused."""
+    return phase in ROLLS_BACK or (given_up and
+                                   phase in GIVEN_UP_ROLLS_BACK)
 
 
 def check_move(from_phase, to_phase):
@@ -110,14 +126,80 @@ def table():
                      .rstrip() for r in rows)
 
 
+# -- concurrency limits -----------------------------------------------------
+
+Limits = collections.namedtuple('Limits', 'worker backend compute_host')
+Limits.__doc__ = """How many migrations may hold a slot at once per volume
+worker host, per backend and per compute host ([conductor]
+max_concurrent_*); 0: unlimited."""
+
+
+def limits():
+    c = CONF.conductor
+    return Limits(c.max_concurrent_copies_per_worker,
+                  c.max_concurrent_copies_per_backend,
+                  c.max_concurrent_live_migrations)
+
+
+def resources(mig, host_of):
+    """The slots a migration takes: ``('worker', host)`` of its source's
+    and its destination's volume workers, ``('backend', id)`` of both
+    backends, and ``('compute_host', host)`` for an attached volume.
+    ``host_of`` maps the backend ids it knows to their hosts."""
+    keys = set()
+    for backend_id in (mig.source_backend_id, mig.dest_backend_id):
+        keys.add(('backend', backend_id))
+        if backend_id in host_of:
+            keys.add(('worker', host_of[backend_id]))
+    if mig.compute_host is not None:
+        keys.add(('compute_host', mig.compute_host))
+    return keys
+
+
+def _ahead(mig, other):
+    """Whether ``other`` comes first: it holds a slot (started), or it
+    is queued and was accepted earlier (FIFO by created_at, then id)."""
+    if other.status in S.MIGRATION_STARTED:
+        return True
+    return other.status == S.M_QUEUED and (
+        (other.created_at, other.id) < (mig.created_at, mig.id))
+
+
+def waits_for(mig, others, host_of, limit):
+    """Why the queued ``mig`` must wait (the first full limit, as text),
+    or None: it may start.  ``others``: the unfinished migrations that
+    may share a slot with it.  On each of its limited slots, the
+    migrations holding it and those queued before ``mig`` for it must be
+    fewer than the limit: a migration never overtakes an earlier one,
+    which keeps its place however long it waits."""
+    caps = {'worker': limit.worker, 'backend': limit.backend,
+            'compute_host': limit.compute_host}
+    mine = resources(mig, host_of)
+    ahead = [resources(o, host_of) for o in others
+             if o.id != mig.id and _ahead(mig, o)]
+    for kind, key in sorted(mine, key=str):
+        cap = caps[kind]
+        used = sum(1 for keys in ahead if (kind, key) in keys)
+        if cap and used >= cap:
+            name = 'backend %s' % key if kind == 'backend' else (
+                'volume worker %s' % key if kind == 'worker'
+                else 'compute host %s' % key)
+            return ('%s: %d migration(s) running or queued before it, '
+                    'limit %d' % (name, used, cap))
+    return None
+
+
 # -- admission --------------------------------------------------------------
 
 Facts = collections.namedtuple(
-    'Facts', 'volume source dest attachments running up')
+    'Facts', 'volume source dest attachments running up queued_bytes',
+    defaults=(0,))
 Facts.__doc__ = """What admission looks at, read by conductor.api: the
 volume, its source and the destination backend rows, its attachments,
-its running migration (or None), and ``up(host, binary)``: whether that
-service is heard from (None: never heard of)."""
+its running migration (or None), ``up(host, binary)``: whether that
+service is heard from (None: never heard of), and the bytes of the
+migrations queued to the destination or creating their volume there
+(which its free capacity does not count yet)."""
 
 
 def _destination_up(f):
@@ -137,10 +219,12 @@ def _source_up(f):
 def _room(f):
     free = f.dest.free_capacity_bytes
     if f.source.id != f.dest.id and free is not None and \
-            f.volume.size > free:
+            f.volume.size + f.queued_bytes > free:
         raise exception.InsufficientCapacity(
             backend=f.dest.name, size=f.volume.size,
-            reason='%d bytes free' % free)
+            reason='%d bytes free' % free + (
+                ', %d of them for the migrations queued to it'
+                % f.queued_bytes if f.queued_bytes else ''))
 
 
 def require_compute(up, host):

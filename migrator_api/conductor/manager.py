@@ -9,6 +9,7 @@ from migrator_api.conductor import attachments
 from migrator_api.conductor import claims
 from migrator_api.conductor import migrate
 from migrator_api.conductor import progress
+from migrator_api.conductor import resume
 from migrator_api.conductor import volumes
 from migrator_api.conductor import watchdog
 from migrator_api.db import api as db_api
@@ -18,7 +19,7 @@ LOG = logging.getLogger(__name__)
 
 class ConductorManager:
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.2')
 
     def __init__(self, host):
         self.host = host
@@ -67,6 +68,16 @@ class ConductorManager:
                       error=None):
         migrate.copy_finished(migration_id, bytes_done, bytes_total, error)
 
+    def copy_interrupted(self, ctxt, migration_id, host, resume_from,
+                         bytes_total):
+        # (1.2)
+        resume.copy_interrupted(migration_id, host, resume_from, bytes_total)
+
     def compute_migration_finished(self, ctxt, migration_id, operation,
                                    error=None):
         migrate.compute_finished(migration_id, operation, error)
+
+    def overlay_progress(self, ctxt, migration_id, overlay_bytes,
+                         error=None):
+        # (1.1)
+        progress.overlay(migration_id, overlay_bytes, error)

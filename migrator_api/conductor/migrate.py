@@ -28,6 +28,7 @@ it, which carries the machine on from there.
 
 import threading
 
+from oslo_db import exception as db_exception
 from oslo_log import log as logging
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
@@ -40,6 +41,7 @@ from migrator_api.conductor import attachments
 from migrator_api.conductor import claims
 from migrator_api.conductor import machine
 from migrator_api.conductor import rollback
+from migrator_api.conductor import slots
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
 
@@ -57,10 +59,11 @@ def _lock(migration_id):
 class _Abort(Exception):
     """Leave the forward path and roll back with this reason."""
 
-    def __init__(self, reason, cancelled=False):
+    def __init__(self, reason, cancelled=False, given_up=False):
         super().__init__(reason)
         self.reason = reason
         self.cancelled = cancelled
+        self.given_up = given_up
 
 
 _running = set()
@@ -93,7 +96,15 @@ def run(migration_id):
     one conductor driving it (conductor.claims): claimed first, released
     at the end.  A report that another conductor recorded meanwhile (its
     claim then failed: this one held the migration) moved the migration
-    on, so this one drives it on."""
+    on, so this one drives it on.  At its end, the queued migrations
+    whose slot it freed start."""
+    mig = _run(migration_id)
+    if mig.phase == states.P_DONE:
+        slots.start_queued(spawn)
+    return mig
+
+
+def _run(migration_id):
     with _lock(migration_id):
         while True:
             mig = db_api.migration_get(migration_id)
@@ -130,7 +141,8 @@ def _drive(migration_id):
             if not handler(ctxt, mig):
                 return mig
         except _Abort as abort:
-            _start_rollback(mig, abort.reason, abort.cancelled)
+            _start_rollback(mig, abort.reason, abort.cancelled,
+                            abort.given_up)
         except Exception as exc:
             LOG.exception('Migration %s failed in phase %s',
                           migration_id, mig.phase)
@@ -183,17 +195,18 @@ def _check_cancel(mig):
 # for a report (or because another actor moved the migration on).
 
 def _queued(ctxt, mig):
+    # Waits (stays queued) while a concurrency limit is reached; the end
+    # of another migration or the watchdog tries again (start_queued).
     _check_cancel(mig)
-    volume = db_api.volume_get(mig.volume_id)
-    following = machine.next_phase(mig)
-    machine.check_move(mig.phase, following)
-    dst_id = db_api.migration_create_destination(mig.id, {
-        'name': 'migration-%s' % mig.id, 'size': volume.size,
-        'backend_id': mig.dest_backend_id, 'project_id': None,
-        'user_id': None}, _expected(mig), {'phase': following})
-    if dst_id is None:
+    try:
+        outcome = slots.start(mig)
+    except db_exception.DBError:
+        LOG.exception('Migration %s: starting it failed; it stays queued '
+                      'and is tried again', mig.id)
+        return False
+    if outcome == slots.CHANGED:
         _check_cancel(mig)      # a cancel came first: roll back
-    return dst_id is not None
+    return outcome != slots.WAITING
 
 
 def _creating_destination(ctxt, mig):
@@ -216,7 +229,8 @@ def _creating_destination(ctxt, mig):
 def _freezing(ctxt, mig):
     _check_cancel(mig)
     result = attachments.compute_rpc().volume_migration_start(
-        ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id)
+        ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
+        migration_id=mig.id)
     LOG.info('Migration %s: writes of instance %s to volume %s are frozen '
              '(%s)', mig.id, mig.instance_uuid, mig.volume_id,
              (result or {}).get('mode'))
@@ -293,9 +307,12 @@ def _switching(ctxt, mig):
     # stays the attachment's export after the migration.
     target = volumes.reach(ctxt, mig.dest_backend, dst, mig.compute_host,
                            writable=True)
-    result = attachments.compute_rpc().volume_migration_complete(
-        ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
-        mig.dest_attachment_id, target, mig.id)
+    try:
+        result = attachments.compute_rpc().volume_migration_complete(
+            ctxt, mig.compute_host, mig.instance_uuid, mig.attachment_id,
+            mig.dest_attachment_id, target, mig.id)
+    except exception.MigrationGivenUp as exc:
+        raise _Abort(exception.describe(exc), given_up=True)
     LOG.info('Migration %s: instance %s switched to the destination (%s)',
              mig.id, mig.instance_uuid, (result or {}).get('target'))
     return _advance(mig, machine.next_phase(mig))
@@ -390,9 +407,9 @@ def _succeed(mig):
     return False
 
 
-def _start_rollback(mig, reason, cancelled=False):
-    if mig.phase in machine.ROLLS_BACK and rollback.record(mig, reason,
-                                                           cancelled):
+def _start_rollback(mig, reason, cancelled=False, given_up=False):
+    if machine.may_roll_back(mig.phase, given_up) and rollback.record(
+            mig, reason, cancelled):
         spawn(mig.id)
 
 
@@ -410,9 +427,13 @@ _HANDLERS = {
 
 
 def cancel(migration_id):
-    """A cancel request (the flag is already recorded by the API)."""
+    """A cancel request (the flag is already recorded by the API, or a
+    queued migration already ended cancelled: the migrations queued
+    after it may start)."""
     mig = db_api.migration_get(migration_id)
-    if mig.phase == states.P_COPYING:
+    if mig.phase == states.P_DONE:
+        slots.start_queued(spawn)
+    elif mig.phase == states.P_COPYING:
         _start_rollback(mig, rollback.CANCELLED, cancelled=True)
     elif mig.phase in machine.CANCELLABLE:
         # The thread running these phases checks the flag between steps;

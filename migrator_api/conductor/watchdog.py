@@ -15,6 +15,10 @@ carries it on:
 * a migration in any other running phase that has not moved for
   ``copy_report_timeout`` seconds (a step failed and must be retried, or
   a report was lost) is resumed from its recorded phase;
+* the queued migrations are tried, in the order they were accepted
+  (conductor.slots): those whose slots are free start (a slot freed by
+  a migration's end starts the next at once; this pass is the fallback
+  when that conductor died first);
 * volumes left ``creating`` or ``deleting`` are driven again.
 """
 
@@ -30,6 +34,7 @@ from migrator_api.common import states
 from migrator_api.common import threads
 from migrator_api.conductor import claims
 from migrator_api.conductor import migrate
+from migrator_api.conductor import slots
 from migrator_api.conductor import volumes
 from migrator_api.db import api as db_api
 from migrator_api.rpcapi import volume as volume_rpcapi
@@ -94,6 +99,8 @@ def sweep(startup=False):
         if mig.conductor_host is not None:
             if not _driven(mig, now, startup):
                 migrate.spawn(mig.id)
+        elif mig.phase == states.P_QUEUED:
+            continue    # slots.start_queued, below, in order
         elif mig.phase == states.P_COPYING:
             last = mig.progress_updated_at or mig.updated_at
             if timeutils.delta_seconds(last, now) >= timeout:
@@ -102,6 +109,7 @@ def sweep(startup=False):
             LOG.info('Migration %s: resuming from phase %s', mig.id,
                      mig.phase)
             migrate.spawn(mig.id)
+    slots.start_queued(migrate.spawn)
     for volume in db_api.volume_get_in_status((states.CREATING,
                                                states.DELETING)):
         if volume.hidden:

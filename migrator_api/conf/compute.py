@@ -28,6 +28,33 @@ opts = [
                help='Seconds to keep trying to reconnect to libvirtd '
                     'after the connection was lost (for example while '
                     'libvirtd restarts).'),
+    cfg.FloatOpt('overlay_reserve_ratio', default=0.1, min=0,
+                 help='Before a running guest is frozen, the filesystem of '
+                      '``overlay_path`` must have free at least this '
+                      'fraction of the volume\'s size (what the guest may '
+                      'write while the volume is copied) plus '
+                      '``overlay_reserve_min_mb``; otherwise the migration '
+                      'is refused and nothing is frozen.  0 with '
+                      '``overlay_reserve_min_mb = 0`` turns the check off.'),
+    cfg.IntOpt('overlay_reserve_min_mb', default=64, min=0,
+               help='Free space (MiB) the filesystem of ``overlay_path`` '
+                    'must keep beyond the ``overlay_reserve_ratio`` share '
+                    'of the volume before a running guest is frozen.'),
+    cfg.IntOpt('overlay_max_mb', default=0, min=0,
+               help='Cap (MiB) of the space one overlay may take on disk '
+                    'while a guest is frozen.  Past it the agent rolls '
+                    'the guest back onto its source (every write it '
+                    'acknowledged is kept) and the migration ends in '
+                    '``error``.  0: no fixed cap.'),
+    cfg.FloatOpt('overlay_max_ratio', default=0, min=0,
+                 help='Cap of one overlay as a fraction of its volume\'s '
+                      'size (see ``overlay_max_mb``; when both are set the '
+                      'smaller cap applies).  0: no cap by ratio.'),
+    cfg.FloatOpt('overlay_report_interval', default=5, min=0.1,
+                 help='Seconds between two measures of a frozen guest\'s '
+                      'overlay: its size is reported to the conductor '
+                      '(the migration\'s ``overlay_bytes``) and checked '
+                      'against the cap.'),
     cfg.IntOpt('device_detach_timeout', default=30, min=1,
                help='Seconds to wait for the guest to release a '
                     'hot-unplugged disk.'),

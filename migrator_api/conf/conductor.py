@@ -33,6 +33,34 @@ opts = [
                     '[volume] report_interval seconds) and releases them '
                     'when the migration waits for a report or ends; keep '
                     'this several heartbeats long.'),
+    cfg.IntOpt('max_concurrent_copies_per_worker', default=4, min=0,
+               help='Migrations that may run at once through one volume '
+                    'worker (host): a migration counts against the worker '
+                    'of its source backend and the worker of its '
+                    'destination backend (once when they are the same '
+                    'host), from the moment it leaves ``queued`` until it '
+                    'ends.  Migrations beyond the limit wait in status '
+                    '``queued`` and start in the order they were '
+                    'accepted.  0 means unlimited.  Every conductor must '
+                    'have the same value.'),
+    cfg.IntOpt('max_concurrent_copies_per_backend', default=2, min=0,
+               help='Migrations that may run at once from or to one '
+                    'backend: a migration counts against its source and '
+                    'its destination backend (an evacuation of one array '
+                    'is throttled on that array, whatever the '
+                    'destinations).  One copy already keeps [volume] '
+                    'volume_copy_in_flight requests in flight; more '
+                    'copies on one array share its bandwidth and each '
+                    'takes longer.  0 means unlimited.  Every conductor '
+                    'must have the same value.'),
+    cfg.IntOpt('max_concurrent_live_migrations', default=1, min=0,
+               help='Migrations of attached volumes that may run at once '
+                    'on one compute host (as Nova\'s option of that '
+                    'name): while one runs, the guest\'s writes go to a '
+                    'local overlay on the compute host\'s disk, folded '
+                    'into the destination at the end.  0 means '
+                    'unlimited.  Every conductor must have the same '
+                    'value.'),
 ]
 
 

@@ -33,6 +33,22 @@ opts = [
                     'of memory, whatever the size of the volume).  One '
                     'request at a time does not reach what a disk can '
                     'do.'),
+    cfg.IntOpt('volume_copy_mark_interval', default=128, min=1,
+               help='MiB of a volume copy between two records of its '
+                    'resume watermark (the offset below which every '
+                    'byte is durably on the destination; each record '
+                    'costs one fdatasync of the destination).  A copy '
+                    'interrupted by a restart of the worker, or whose dd '
+                    'was killed, resumes from there: it copies at most '
+                    'this much plus its requests in flight twice.'),
+    cfg.IntOpt('volume_copy_mark_seconds', default=5, min=0,
+               help='Seconds between two records of the resume '
+                    'watermark of a copy that moves slowly (throttled); '
+                    '0: only every volume_copy_mark_interval MiB.'),
+    cfg.IntOpt('volume_copy_retries', default=3, min=0,
+               help='Times a copy whose dd process was killed, or whose '
+                    'connection to another host\'s volume was lost, is '
+                    'retried from its resume watermark before it fails.'),
     cfg.IntOpt('report_interval', default=10, min=1,
                help='Seconds between two heartbeats of an agent.'),
 ]

@@ -22,6 +22,7 @@ from migrator_api.db.migrations import migration_create_destination  # noqa
 from migrator_api.db.migrations import MIGRATION_FILTERS  # noqa
 from migrator_api.db.migrations import migration_get  # noqa
 from migrator_api.db.migrations import migration_get_all  # noqa
+from migrator_api.db.migrations import migration_get_queued  # noqa
 from migrator_api.db.migrations import migration_get_running  # noqa
 from migrator_api.db.migrations import migration_switch_volume  # noqa
 from migrator_api.db.migrations import migration_update  # noqa

@@ -3,8 +3,10 @@ state machine (conductor.machine) asks for.  No rule of the machine is
 decided here: the callers name the values to write and the values the
 rows must still hold."""
 
+from oslo_db import api as oslo_db_api
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
+import sqlalchemy as sa
 
 from migrator_api.common import exception
 from migrator_api.common import states
@@ -143,16 +145,73 @@ def migration_switch_volume(migration_id, expected, values, volume_values):
         return True
 
 
+def _lock_services(session, services):
+    """Lock the service rows ``(host, binary)``, one at a time in a fixed
+    order (no deadlock between two callers), by an UPDATE that changes
+    nothing: the first statement of the transaction, so that SQLite
+    takes its write lock before anything is read, and MariaDB and
+    PostgreSQL make a second caller wait until the first commits."""
+    for host, binary in sorted(set(services)):
+        session.query(models.Service).filter_by(
+            host=host, binary=binary).update(
+                {'updated_at': models.Service.updated_at},
+                synchronize_session=False)
+
+
+def _sharing(session, hosts, compute_host):
+    """The unfinished migrations that may share a slot with a migration
+    whose backends are on ``hosts`` (and whose guest is on
+    ``compute_host``), read with a share lock (MariaDB: the latest
+    committed rows, not a snapshot of the transaction's start); and the
+    host of every backend."""
+    host_of = {row.id: row.host for row in session.query(
+        models.Backend.id, models.Backend.host)}
+    backend_ids = [bid for bid, host in host_of.items() if host in hosts]
+    m = models.Migration
+    near = [m.source_backend_id.in_(backend_ids),
+            m.dest_backend_id.in_(backend_ids)]
+    if compute_host is not None:
+        near.append(m.compute_host == compute_host)
+    others = session.query(
+        m.id, m.status, m.created_at, m.source_backend_id,
+        m.dest_backend_id, m.compute_host).filter(
+            m.status.in_(states.MIGRATION_RUNNING), sa.or_(*near)
+    ).with_for_update(read=True).all()
+    return others, host_of
+
+
+@oslo_db_api.wrap_db_retry(max_retries=5, retry_on_deadlock=True)
 def migration_create_destination(migration_id, volume_values, expected,
-                                 values):
+                                 values, migration_volume_values=None,
+                                 slots=None):
     """Record the hidden destination volume (``volume_values``) and give
     the migration ``values`` with the new volume's id as
-    ``dest_volume_id``, in one transaction, if the migration still holds
-    ``expected``; the id, or None (nothing written)."""
+    ``dest_volume_id`` (and its volume ``migration_volume_values``), in
+    one transaction, if the migration still holds ``expected``.
+
+    ``slots``, when the start is limited: ``(services, hosts,
+    compute_host, check)``.  The service rows ``services`` are locked
+    first (every start that may compete for a slot locks one of the
+    same rows, so they take turns), then ``check(mig, others,
+    host_of)`` (the state machine's rule) is given the migration, the
+    unfinished migrations that may share a slot with it (``_sharing``)
+    and the backends' hosts, and answers why it must wait, or None.
+
+    Returns ``(id, None)`` when written, ``(None, reason)`` when it
+    must wait, ``(None, None)`` when the migration no longer holds
+    ``expected``; nothing is written but in the first case.
+    """
     with s.writer() as session:
+        if slots is not None:
+            _lock_services(session, slots[0])
         mig = _locked(session, migration_id, expected)
         if mig is None:
-            return None
+            return None, None
+        if slots is not None:
+            others, host_of = _sharing(session, slots[1], slots[2])
+            reason = slots[3](mig, others, host_of)
+            if reason is not None:
+                return None, reason
         volume_values = dict(volume_values)
         volume_values.setdefault('id', uuidutils.generate_uuid())
         volume_values.setdefault('provider_id', volume_values['id'])
@@ -162,7 +221,18 @@ def migration_create_destination(migration_id, volume_values, expected,
                       updated_at=timeutils.utcnow())
         for key, value in values.items():
             setattr(mig, key, value)
-        return volume_values['id']
+        if migration_volume_values:
+            s.update(session, models.Volume, mig.volume_id,
+                     migration_volume_values, None)
+        return volume_values['id'], None
+
+
+def migration_get_queued():
+    """The queued migrations, in the order they were accepted."""
+    with s.reader() as session:
+        return session.query(models.Migration).filter(
+            models.Migration.phase == states.P_QUEUED).order_by(
+                models.Migration.created_at, models.Migration.id).all()
 
 
 def migration_get_running():

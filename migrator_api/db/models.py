@@ -125,6 +125,9 @@ class Migration(TimestampMixin, Base):
     # its claim (conductor.claims); both None while nobody drives it.
     conductor_host = sa.Column(sa.String(255), nullable=True)
     claimed_at = sa.Column(sa.DateTime, nullable=True)
+    # Bytes the frozen guest's overlay takes on the compute host, as the
+    # agent last reported it; None when it never reported one.
+    overlay_bytes = sa.Column(sa.BigInteger, nullable=True)
 
     source_backend = orm.relationship(Backend, lazy='joined',
                                       foreign_keys=[source_backend_id])

@@ -20,6 +20,8 @@ Versions:
   1.2 - export_volume, unexport_volume; copy_volume accepts an nbd
         src_location (another host's volume, read over NBD);
         delete_volume closes the volume's exports first
+  1.3 - copy_volume accepts resume_from (the copy of a previous run of
+        the worker resumes from that watermark)
 """
 
 from migrator_api.common import rpc
@@ -29,7 +31,7 @@ from migrator_api.rpcapi import payloads
 
 class VolumeAPI(base.RPCAPI):
     TOPIC = rpc.VOLUME_TOPIC
-    RPC_API_VERSION = '1.2'
+    RPC_API_VERSION = '1.3'
 
     def create_volume(self, ctxt, host, backend, volume_id, size):
         """Create a raw volume of size bytes; return its location."""
@@ -44,19 +46,26 @@ class VolumeAPI(base.RPCAPI):
             location=location)
 
     def copy_volume(self, ctxt, host, migration_id, volume_id, src_location,
-                    dst_backend, dst_location, size):
+                    dst_backend, dst_location, size, resume_from=0):
         """Start copying src onto dst (cast).
 
         The worker reports progress with ConductorAPI.copy_progress every
         migration_progress_report_interval seconds and the end with
         ConductorAPI.copy_finished.  An nbd src_location (1.2) is read
-        over NBD.
+        over NBD.  ``resume_from`` (1.3; only to a worker that reported
+        it with ConductorAPI.copy_interrupted): the copy resumes from
+        that watermark.
         """
         version = '1.2' if payloads.is_nbd(src_location) else '1.0'
+        kwargs = {}
+        if resume_from:
+            version = '1.3'
+            kwargs['resume_from'] = resume_from
         self.prepare(server=host, version=version).cast(
             ctxt, 'copy_volume', migration_id=migration_id,
             volume_id=volume_id, src_location=src_location,
-            dst_backend=dst_backend, dst_location=dst_location, size=size)
+            dst_backend=dst_backend, dst_location=dst_location, size=size,
+            **kwargs)
 
     def cancel_copy(self, ctxt, host, migration_id):
         """Stop the copy of a migration; True if one was running."""

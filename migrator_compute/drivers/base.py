@@ -62,12 +62,15 @@ class ComputeDriver(metaclass=abc.ABCMeta):
         """Detach the attachment.  Refused while it is migrating."""
 
     @abc.abstractmethod
-    def migration_start(self, instance_uuid, attachment_id):
+    def migration_start(self, instance_uuid, attachment_id,
+                        migration_id=None):
         """Synchronous.  When it returns, nothing writes to the source
         volume of ``attachment_id`` until cancel or complete.  Raises
-        ``InstanceNotFreezable`` when that cannot be guaranteed and
-        ``MultiAttachRefused`` when the source is also attached
-        elsewhere on this host."""
+        ``InstanceNotFreezable`` when that cannot be guaranteed (also
+        when the overlays lack room) and ``MultiAttachRefused`` when the
+        source is also attached elsewhere on this host.
+        ``migration_id``: the conductor's, whom the driver reports the
+        size of the guest's overlay to (``set_overlay_reporter``)."""
 
     @abc.abstractmethod
     def migration_cancel(self, instance_uuid, attachment_id, on_done=None):
@@ -113,6 +116,12 @@ class ComputeDriver(metaclass=abc.ABCMeta):
         """Wait until ``is_busy`` is False or ``timeout``; returns
         whether it is idle.  Helper for the manager and tests."""
         return not self.is_busy(instance_uuid)
+
+    def set_overlay_reporter(self, reporter):
+        """``reporter(migration_id, overlay_bytes, error=None)`` is then
+        called with the size of each frozen guest's overlay, and with
+        ``error`` once the driver gave a migration up (the guest is back
+        on its source).  Drivers without overlays never call it."""
 
     def cleanup(self):
         """Release connections and threads (agent shutdown)."""

@@ -8,7 +8,8 @@ bytes): one request at a time does not reach what the disk can do.
 A volume of another host (an ``nbd`` location) is read over NBD and
 written by the file copy's writer side (copy.nbdio).
 See doc/source/admin/copy-benchmark.rst for how they compare with
-dd, qemu-img convert and cp.
+dd, qemu-img convert and cp.  Every copier records where it can resume
+(copy.watermark), and a copy resumed from there copies only the rest.
 """
 
 from migrator_api.rpcapi import payloads
@@ -16,15 +17,21 @@ from migrator_volume.copy import dd
 from migrator_volume.copy import fileio
 from migrator_volume import fsutils
 
+MiB = 1024 * 1024
 
-def make_copier(src, dst, size, conf, dst_zeroed, label=None):
+
+def make_copier(src, dst, size, conf, dst_zeroed, label=None, **resume):
     """A copier of the first ``size`` bytes of ``src`` (a local path, or
     another host's volume: an ``nbd`` location) onto local path
     ``dst``, set up from the ``[volume]`` and ``[nbd]`` options of
-    ``conf``."""
+    ``conf``; ``resume``: resume_from, redo_until, on_mark (see
+    base.Copier)."""
     kwargs = {'bps_limit': conf.volume.volume_copy_bps_limit,
               'in_flight': conf.volume.volume_copy_in_flight,
-              'dst_zeroed': dst_zeroed, 'label': label}
+              'dst_zeroed': dst_zeroed, 'label': label,
+              'mark_bytes': conf.volume.volume_copy_mark_interval * MiB,
+              'mark_seconds': conf.volume.volume_copy_mark_seconds}
+    kwargs.update(resume)
     if payloads.is_nbd(src):
         from migrator_volume.copy import nbdio   # libnbd: only if needed
         return nbdio.NbdCopier(

@@ -1,4 +1,5 @@
-"""What every copier offers: run, cancel, and how far it got."""
+"""What every copier offers: run, cancel, how far it got, and where it
+can resume (copy.watermark)."""
 
 import abc
 import os
@@ -6,6 +7,17 @@ import threading
 
 from migrator_api.common import exception
 from migrator_volume.copy import throttle
+from migrator_volume.copy import watermark as mwatermark
+
+#: Defaults of the marks of a copier made without a configuration.
+MARK_BYTES = 128 * 1024 * 1024
+MARK_SECONDS = 5
+
+
+class CopyInterrupted(exception.CopyFailed):
+    """The copy stopped because of something that a retry from its
+    watermark may not meet again (its dd was killed, the connection
+    to the source was lost)."""
 
 
 class Copier(metaclass=abc.ABCMeta):
@@ -19,10 +31,20 @@ class Copier(metaclass=abc.ABCMeta):
         zeroes wherever it was not written; when not, the copier writes
         (or discards) zeroes over every range of the source it skips.
     :param label: names the copy in messages (the migration id).
+    :param resume_from: a watermark of an earlier run of this copy:
+        every byte below it is on the destination already (rounded down
+        to what the copier can start at).
+    :param redo_until: how far that earlier run may have written (the
+        reservation of its last mark): what this run writes again below
+        it is counted in ``recopied_bytes``.
+    :param on_mark: ``on_mark(watermark, reserved)`` records a mark
+        (copy.watermark); None: no marks.
+    :param mark_bytes, mark_seconds: how often marks are taken.
     """
 
     def __init__(self, src, dst, size, bps_limit=0, dst_zeroed=False,
-                 label=None):
+                 label=None, resume_from=0, redo_until=0, on_mark=None,
+                 mark_bytes=MARK_BYTES, mark_seconds=MARK_SECONDS):
         self.src = src
         self.dst = dst
         self.size = size
@@ -30,6 +52,14 @@ class Copier(metaclass=abc.ABCMeta):
         self.label = label or dst
         self._cancelled = threading.Event()
         self.throttle = throttle.Throttle(bps_limit, self._cancelled)
+        self.resume_from = min(max(0, int(resume_from or 0)), size)
+        self.redo_until = redo_until or 0
+        self.on_mark = on_mark
+        self.mark_bytes = mark_bytes
+        self.mark_seconds = mark_seconds
+        self.watermark = mwatermark.Watermark(self.resume_from,
+                                              self.redo_until)
+        self.marker = None
 
     @property
     @abc.abstractmethod
@@ -43,6 +73,37 @@ class Copier(metaclass=abc.ABCMeta):
         :raises CopyCancelled: cancel() was called.
         :raises CopyFailed: the copy could not be done.
         """
+
+    @property
+    def recopied_bytes(self):
+        """Bytes written again that an earlier run may have written."""
+        return self.watermark.recopied
+
+    def current_watermark(self):
+        """Below it, every byte is written (durable once synced)."""
+        return self.watermark.value
+
+    def begin(self, align, sync):
+        """Start at ``resume_from`` rounded down to ``align``, and take
+        marks (``sync()`` makes the destination durable) if asked."""
+        self.resume_from = self.resume_from // align * align
+        self.watermark = mwatermark.Watermark(self.resume_from,
+                                              self.redo_until)
+        if self.on_mark is not None:
+            self.marker = mwatermark.Marker(
+                self.watermark, self.current_watermark, sync, self.on_mark,
+                self.mark_bytes, self.mark_seconds, self.label)
+            self.marker.start()
+
+    def reserve(self, end):
+        """Before a range ending at ``end`` is handed out."""
+        if self.marker is not None:
+            self.marker.reserve(end)
+
+    def end(self, finished):
+        """Stop the marks; a copy that did not finish takes a last one."""
+        if self.marker is not None:
+            self.marker.stop(final=not finished)
 
     def cancel(self):
         """Ask the copy to stop; run() then raises CopyCancelled."""

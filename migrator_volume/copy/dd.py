@@ -21,10 +21,19 @@ processes, of what they wrote: for a running dd, the ``pos:`` of its
 descriptor of the destination in ``/proc/<pid>/fdinfo`` minus where its
 segment starts.  With a bandwidth limit each dd runs on a piece of
 about a tenth of a second of bandwidth, paid for before it starts.
+
+Resume: the segments are handed out in the order of the volume, so the
+copy's watermark (copy.watermark) is where the dd of the lowest
+unfinished segment has got to; a copy resumed from a watermark starts
+its segments there (rounded down to a whole block).  A dd killed by a
+signal ends the copy with CopyInterrupted, which the job retries from
+the watermark.  Each dd dies with the thread that runs it
+(``setpriv --pdeathsig``): a worker killed leaves no dd writing.
 """
 
 import os
 import re
+import shutil
 import subprocess
 import threading
 
@@ -48,6 +57,10 @@ WAIT_STEP = 0.05
 MAX_SEGMENT = 128 * 1024 * 1024
 
 
+#: Runs each dd with a parent death signal (util-linux), when here.
+_SETPRIV = shutil.which('setpriv')
+
+
 def parse_blocksize(text):
     """Bytes of a dd block size such as ``512``, ``64K``, ``1M``."""
     match = _SIZE_RE.match(str(text))
@@ -69,13 +82,14 @@ class DdCopier(base.Copier):
         self.blocksize = blocksize
         self.in_flight = max(1, int(in_flight))
         self._lock = threading.Lock()
-        self._done = 0              # bytes of the finished segments
-        self._reported = 0          # bytes_done never goes back
+        self._done = self.resume_from   # bytes of the finished segments
+        self._reported = self.resume_from   # bytes_done never goes back
         self._running = {}          # dd Popen: (first byte, length)
         self._fd_path = None
         self._error = None
         self._abort = threading.Event()
         self._segments = None
+        self._issue_lock = threading.Lock()
         self._can_punch = not self.dst_zeroed
 
     @property
@@ -88,6 +102,7 @@ class DdCopier(base.Copier):
                 pos = self._dd_position(proc.pid)
                 if pos is not None:
                     done += min(max(pos - start, 0), length)
+                    self.watermark.advance(start, pos)
         with self._lock:
             self._reported = max(self._reported, min(done, self.size))
             return self._reported
@@ -104,6 +119,10 @@ class DdCopier(base.Copier):
         except OSError:
             pass        # dd just ended, or has not opened it yet
         return None
+
+    def current_watermark(self):
+        self.bytes_done         # where the running dd processes are
+        return self.watermark.value
 
     def run(self):
         self._fd_path = os.path.realpath(self.dst)
@@ -124,36 +143,56 @@ class DdCopier(base.Copier):
                       and fsutils.supports_direct_io(self.src, os.O_RDONLY)
                       and fsutils.supports_direct_io(self.dst, os.O_WRONLY))
             blocks = self.size // bs
-            if self.throttle.limited:
-                step = self.throttle.piece_size(blocks * bs, bs) // bs
-            else:
-                per_dd = -(-blocks // self.in_flight)
-                step = max(1, min(per_dd, MAX_SEGMENT // bs))
-            self._segments = iter(range(0, blocks, step))
-            LOG.debug('dd %s to %s: %d blocks of %d bytes, %s, %d per run, '
-                      '%d at once', self.src, self.dst, blocks, bs,
-                      'O_DIRECT' if direct else 'buffered', step,
-                      self.in_flight)
-            threads = [threading.Thread(
-                target=self._worker, args=(dst.fileno(), blocks, step, direct),
-                name='dd-%s-%d' % (self.label, i), daemon=True)
-                for i in range(min(self.in_flight, -(-blocks // step)))]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
+            self.begin(bs, lambda: os.fdatasync(dst.fileno()))
+            first = min(self.resume_from // bs, blocks)
+            self._done = self._reported = first * bs
+            finished = False
+            try:
+                self._run_all(dst.fileno(), first, blocks, direct)
+                self._copy_tail(blocks * bs)
+                finished = True
+            finally:
+                self.end(finished)
+
+    def _run_all(self, dst_fd, first, blocks, direct):
+        """Run the dd processes over blocks [first, blocks)."""
+        bs = self.blocksize
+        left = blocks - first
+        if self.throttle.limited:
+            step = self.throttle.piece_size(left * bs, bs) // bs
+        else:
+            per_dd = -(-left // self.in_flight)
+            step = max(1, min(per_dd, MAX_SEGMENT // bs))
+        self._segments = iter(range(first, blocks, step))
+        LOG.debug('dd %s to %s: blocks %d to %d of %d bytes, %s, %d per '
+                  'run, %d at once', self.src, self.dst, first, blocks, bs,
+                  'O_DIRECT' if direct else 'buffered', step, self.in_flight)
+        threads = [threading.Thread(
+            target=self._worker, args=(dst_fd, blocks, step, direct),
+            name='dd-%s-%d' % (self.label, i), daemon=True)
+            for i in range(min(self.in_flight, -(-left // step)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
         if self._error is not None:
             raise self._error
-        self._copy_tail(blocks * bs)
 
-    def _next_segment(self):
-        with self._lock:
-            return next(self._segments, None)
+    def _next_segment(self, blocks, step):
+        """The first block of the next segment, handed out in order."""
+        bs = self.blocksize
+        with self._issue_lock:
+            first = next(self._segments, None)
+            if first is not None:
+                end = min(first + step, blocks) * bs
+                self.reserve(end)
+                self.watermark.issue(first * bs, end)
+            return first
 
     def _worker(self, dst_fd, blocks, step, direct):
         bs = self.blocksize
         while not (self._abort.is_set() or self._cancelled.is_set()):
-            first = self._next_segment()
+            first = self._next_segment(blocks, step)
             if first is None:
                 return
             count = min(step, blocks - first)
@@ -162,7 +201,8 @@ class DdCopier(base.Copier):
                 self.check_cancelled()
                 sparse = self.dst_zeroed or self._discard(
                     dst_fd, first * bs, count * bs)
-                self._run_dd(first, count, direct, sparse)
+                if self._run_dd(first, count, direct, sparse):
+                    self.watermark.complete(first * bs)
             except Exception as e:
                 if isinstance(e, OSError):
                     e = exception.CopyFailed(
@@ -196,6 +236,7 @@ class DdCopier(base.Copier):
             return False
 
     def _run_dd(self, first, count, direct, sparse):
+        """Run one dd over its segment; whether it copied all of it."""
         bs = self.blocksize
         cmd = ['dd', 'if=%s' % self.src, 'of=%s' % self.dst,
                'bs=%d' % bs, 'skip=%d' % first,
@@ -203,6 +244,8 @@ class DdCopier(base.Copier):
                'conv=notrunc' + (',sparse' if sparse else '')]
         if direct:
             cmd += ['iflag=direct', 'oflag=direct']
+        if _SETPRIV:
+            cmd = [_SETPRIV, '--pdeathsig', 'KILL', '--'] + cmd
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                                 stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE,
@@ -220,7 +263,7 @@ class DdCopier(base.Copier):
                         proc.kill()
                         proc.wait()
                         self.check_cancelled()
-                        return
+                        return False
             err = proc.stderr.read().decode(errors='replace').strip()
         finally:
             proc.stderr.close()
@@ -228,14 +271,21 @@ class DdCopier(base.Copier):
                 del self._running[proc]
                 if proc.returncode == 0:
                     self._done += count * bs
+        if proc.returncode < 0:
+            raise base.CopyInterrupted(
+                reason='dd copying blocks %d to %d was killed by signal %d'
+                       % (first, first + count, -proc.returncode))
         if proc.returncode != 0:
             raise exception.CopyFailed(
                 reason='dd exited with %d: %s' % (proc.returncode, err))
+        return True
 
     def _copy_tail(self, offset):
         """The bytes after the last whole block, then fsync."""
         self.check_cancelled()
         length = self.size - offset
+        if length:
+            self.watermark.issue(offset, self.size)
         with open(self.src, 'rb', buffering=0) as src, \
                 open(self.dst, 'r+b', buffering=0) as dst:
             if length:
@@ -250,5 +300,7 @@ class DdCopier(base.Copier):
                     written = os.pwrite(dst.fileno(), view, offset)
                     view, offset = view[written:], offset + written
             os.fsync(dst.fileno())
+        if length:
+            self.watermark.complete(offset)
         with self._lock:
             self._done = self.size

@@ -23,7 +23,10 @@ there; one that is not never keeps stale data.
 
 The destination is fsynced before run() returns.  Progress is the
 number of bytes of the volume done (copied, or made zero), which grows
-out of order as the requests complete.
+out of order as the requests complete.  The walk hands out its tasks in
+the order of the volume, so the start of the lowest task not done is
+the copy's watermark (copy.watermark); a copy resumed from a watermark
+walks from there, and its holes stay holes.
 """
 
 import contextlib
@@ -64,7 +67,7 @@ class FileIOCopier(base.Copier):
         super().__init__(src, dst, size, **kw)
         self.chunk_size = max(ALIGN, chunk_size // ALIGN * ALIGN)
         self.in_flight = max(1, int(in_flight))
-        self._done = 0
+        self._done = self.resume_from
         self._done_lock = threading.Lock()
         self._can_punch = True
         self._can_zero_out = True
@@ -134,6 +137,21 @@ class FileIOCopier(base.Copier):
         self._sector = (1 if self._dst_is_file
                         else fsutils.sector_size(dst_fd))
         self._piece = self.throttle.piece_size(self.chunk_size, ALIGN)
+        self.begin(ALIGN, lambda: os.fdatasync(dst_fd))
+        self._done = self.resume_from
+        finished = False
+        try:
+            self._walk()
+            finished = True
+        finally:
+            self.end(finished)
+        LOG.debug('Copied %s to %s: %d bytes from %d, %d in flight of %d '
+                  'bytes, O_DIRECT out %s', self.src, self.dst, self.size,
+                  self.resume_from, self.in_flight, self._piece,
+                  self._dst_direct is not None)
+
+    def _walk(self):
+        dst_fd = self._dst
         work = queue.Queue(maxsize=2 * self.in_flight)
         workers = [threading.Thread(target=self._worker, args=(work,),
                                     name='copy-%s-%d' % (self.label, i),
@@ -142,7 +160,10 @@ class FileIOCopier(base.Copier):
         for worker in workers:
             worker.start()
         try:
-            for task in self._plan():
+            for task in self._plan(self.resume_from):
+                _kind, offset, length = task
+                self.reserve(offset + length)
+                self.watermark.issue(offset, offset + length)
                 if not self._put(work, task):
                     break
         finally:
@@ -155,9 +176,6 @@ class FileIOCopier(base.Copier):
             raise self._error
         self.check_cancelled()
         os.fsync(dst_fd)
-        LOG.debug('Copied %s to %s: %d bytes, %d in flight of %d bytes, '
-                  'O_DIRECT out %s', self.src, self.dst, self.size,
-                  self.in_flight, self._piece, self._dst_direct is not None)
 
     def _put(self, work, task):
         """Queue a task; False once the copy stops (error, cancel)."""
@@ -170,11 +188,11 @@ class FileIOCopier(base.Copier):
             except queue.Full:
                 pass
 
-    def _plan(self):
-        """The tasks of the copy, in the order of the volume: each data
-        range of the source in pieces, each hole between them."""
-        offset = 0
-        for start, end in self._data_extents(0, self.size):
+    def _plan(self, offset=0):
+        """The tasks of the copy from ``offset`` on, in the order of the
+        volume: each data range of the source in pieces, each hole
+        between them."""
+        for start, end in self._data_extents(offset, self.size):
             yield from self._holes(offset, start)
             while start < end:
                 n = min(self._piece, end - start)
@@ -216,6 +234,7 @@ class FileIOCopier(base.Copier):
                         read = self._source_reader(stack)
                     self._copy_data(buf, view, offset, length, read)
                 self._add_done(length)
+                self.watermark.complete(offset)
             except Exception as e:
                 self._fail(e, offset)
 

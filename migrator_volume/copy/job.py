@@ -8,9 +8,19 @@ in ``copy_finished(error=...)``: the RPC that started the copy was a
 cast, nobody else would hear of it.
 
 With a journal (copy.journal) the job records itself there when it
-starts, at each progress report and when it ends, and removes its entry
-once the conductor was told of the end; an entry left behind tells the
-next start of the worker what became of the copy.
+starts, at each progress report, at each mark of its watermark
+(copy.watermark) and when it ends, and removes its entry once the
+conductor was told of the end; an entry left behind tells the next
+start of the worker what became of the copy, and where it can resume.
+
+A job may start from a watermark (``resume_from``: the worker restarted
+and the conductor asked it to resume), and retries from its watermark,
+up to ``[volume] volume_copy_retries`` times, a copy interrupted by
+something outside it (base.CopyInterrupted: its dd was killed, the
+connection to the source was lost).  The source is frozen while it is
+copied, so what an interrupted run wrote past the watermark is what the
+resume writes again: the resume only costs those bytes, which it counts
+(``recopied_bytes``: copied twice at most) and logs.
 """
 
 import os
@@ -25,7 +35,9 @@ from migrator_api.rpcapi import payloads
 from migrator_volume import backends as mbackends
 from migrator_volume.backends import base
 from migrator_volume import copy as mcopy
+from migrator_volume.copy import base as copy_base
 from migrator_volume.copy import progress
+from migrator_volume import fsutils
 
 LOG = logging.getLogger(__name__)
 
@@ -36,17 +48,22 @@ CANCELLED = payloads.COPY_CANCELLED
 
 #: The end of a copy stopped because its worker stops.
 STOPPED = 'the volume worker stopped; the copy was interrupted'
+#: Seconds between an interrupted attempt and its retry.
+RETRY_DELAY = 1
 
 
 class CopyJob:
     """:param reporter: has ConductorAPI's copy_progress/copy_finished.
     :param notifier: a notifications.VolumeNotifier.
     :param journal: a journal.CopyJournal, or None.
+    :param resume_from: the watermark to start from (0: the start).
+    :param entry: the journal entry of the interrupted run it resumes.
     """
 
     def __init__(self, ctxt, conf, backends, reporter, notifier,
                  migration_id, volume_id, src_location, dst_backend,
-                 dst_location, size, journal=None):
+                 dst_location, size, journal=None, resume_from=0,
+                 entry=None):
         self.ctxt = ctxt
         self.conf = conf
         self.backends = backends
@@ -67,8 +84,19 @@ class CopyJob:
         self._stopping = False
         self._lock = threading.Lock()
         self._thread = None
+        self._wake = threading.Event()
         self.journal = journal
-        self._entry = None
+        self._entry = entry
+        self.resume_from = resume_from
+        self._bytes_done = resume_from
+        #: How far the interrupted run may have written.
+        self._redo_until = resume_from
+        if entry is not None and resume_from:
+            self._redo_until = max(resume_from, entry.get('reserved') or size)
+        #: Starts of the resumes and retries, and what they copied again.
+        self.resumed_from = list((entry or {}).get('resumed_from') or [])
+        self.recopied = (entry or {}).get('recopied_bytes') or 0
+        self.retries = 0
 
     @property
     def running(self):
@@ -90,10 +118,17 @@ class CopyJob:
 
     def start(self):
         """Record the copy in the journal, then run it in a thread."""
+        if self.resume_from:
+            self.resumed_from.append(self.resume_from)
         if self.journal is not None:
-            self._entry = self.journal.new_entry(
-                self.migration_id, self.volume_id, self.src_location,
-                self.dst_backend, self.dst_location, self.size)
+            if self._entry is None:
+                self._entry = self.journal.new_entry(
+                    self.migration_id, self.volume_id, self.src_location,
+                    self.dst_backend, self.dst_location, self.size)
+            self._entry.update(state=RUNNING, error=None,
+                               resumed_from=self.resumed_from,
+                               watermark=self.resume_from,
+                               bytes_done=self.resume_from)
             self._record()
         self._thread = threads.spawn('copy-%s' % self.migration_id, self.run)
 
@@ -111,10 +146,11 @@ class CopyJob:
             self._cancelled = True
             self._stopping = self._stopping or stopping
             copier = self._copier
+        self._wake.set()
         if copier is not None:
             copier.cancel()
 
-    def _prepare(self):
+    def _prepare(self, resume_from, redo_until):
         """Resolve the locations (the source: into a local path, unless
         it is another host's export); return a copier and whether
         progress is to be polled."""
@@ -134,35 +170,73 @@ class CopyJob:
             if os.path.realpath(src) == os.path.realpath(dst_path):
                 raise exception.InvalidInput(
                     reason='source and destination are both %s' % src)
-        copier = mcopy.make_copier(src, dst_path, self.size, self.conf,
-                                   dst_zeroed=dst_driver.reads_zeroes,
-                                   label=self.migration_id)
+            if self._entry is not None and not resume_from:
+                self._entry['src_bytes'] = fsutils.device_size(src)
+        copier = mcopy.make_copier(
+            src, dst_path, self.size, self.conf,
+            dst_zeroed=dst_driver.reads_zeroes, label=self.migration_id,
+            resume_from=resume_from, redo_until=redo_until,
+            on_mark=self._mark if self._entry is not None else None)
         report = all(d.capabilities()['migration_progress_report']
                      for d in drivers)
-        LOG.info('Copy %s: volume %s, %d bytes, %s (%s) to %s (%s) with %s',
-                 self.migration_id, self.volume_id, self.size, copier.src,
-                 src_name, dst_path, dst_driver.name, type(copier).__name__)
+        LOG.info('Copy %s: volume %s, %d bytes from offset %d, %s (%s) to '
+                 '%s (%s) with %s', self.migration_id, self.volume_id,
+                 self.size, resume_from, copier.src, src_name, dst_path,
+                 dst_driver.name, type(copier).__name__)
         return copier, report
+
+    def _attempt(self, resume_from, redo_until):
+        """Run one copier from ``resume_from``."""
+        copier, report = self._prepare(resume_from, redo_until)
+        with self._lock:
+            if self._cancelled:
+                raise exception.CopyCancelled(copy_id=self.migration_id)
+            self._copier = copier
+        poller = None
+        if report:
+            poller = progress.ProgressPoller(
+                self.conf.volume.migration_progress_report_interval,
+                lambda: (copier.bytes_done, self.size),
+                [self._report_progress], self.migration_id)
+            poller.start()
+        try:
+            copier.run()
+        finally:
+            if poller is not None:
+                poller.stop()
+            self.recopied += copier.recopied_bytes
+
+    def _copy(self):
+        """Attempts until one finishes, or the retries are spent."""
+        resume_from, redo_until = self.resume_from, self._redo_until
+        while True:
+            try:
+                return self._attempt(resume_from, redo_until)
+            except copy_base.CopyInterrupted as e:
+                copier = self._copier
+                if (copier is None or self._cancelled or
+                        self.retries >= self.conf.volume.volume_copy_retries):
+                    raise
+                self.retries += 1
+                resume_from = copier.current_watermark()
+                redo_until = max(redo_until, copier.watermark.frontier)
+                self.resumed_from.append(resume_from)
+                self._record(resumed_from=self.resumed_from,
+                             recopied_bytes=self.recopied)
+                LOG.warning('Copy %s interrupted (%s): retry %d of %d from '
+                            'offset %d', self.migration_id, e, self.retries,
+                            self.conf.volume.volume_copy_retries,
+                            resume_from)
+            if self._wake.wait(RETRY_DELAY) or self._cancelled:
+                raise exception.CopyCancelled(copy_id=self.migration_id)
 
     def run(self):
         started = time.monotonic()
         self.notifier.start(self.ctxt, self.migration_id, self.volume_id,
                             self.size)
-        poller = None
         state, error = DONE, None
         try:
-            copier, report = self._prepare()
-            with self._lock:
-                if self._cancelled:
-                    raise exception.CopyCancelled(copy_id=self.migration_id)
-                self._copier = copier
-            if report:
-                poller = progress.ProgressPoller(
-                    self.conf.volume.migration_progress_report_interval,
-                    lambda: (copier.bytes_done, self.size),
-                    [self._report_progress], self.migration_id)
-                poller.start()
-            copier.run()
+            self._copy()
         except exception.CopyCancelled as e:
             state, error = CANCELLED, str(e)
         except exception.MigratorException as e:
@@ -170,9 +244,6 @@ class CopyJob:
         except Exception as e:
             LOG.exception('Copy %s failed', self.migration_id)
             state, error = ERROR, 'unexpected error: %s' % e
-        finally:
-            if poller is not None:
-                poller.stop()
         self._finish(state, error, time.monotonic() - started)
 
     def _record(self, durable=True, **fields):
@@ -186,6 +257,13 @@ class CopyJob:
             LOG.exception('Cannot record copy %s in the journal',
                           self.migration_id)
 
+    def _mark(self, watermark, reserved):
+        """Record a mark of the copier's (copy.watermark): durably."""
+        self._record(watermark=watermark,
+                     reserved=max(reserved, self._redo_until),
+                     recopied_bytes=self.recopied + (
+                         self._copier.recopied_bytes if self._copier else 0))
+
     def _report_progress(self, bytes_done, bytes_total):
         self._record(durable=False, bytes_done=bytes_done)
         self.notifier.progress(self.ctxt, self.migration_id, self.volume_id,
@@ -198,9 +276,17 @@ class CopyJob:
             self._bytes_done = self._copier.bytes_done
         if state == CANCELLED and self._stopping:
             error = STOPPED
+            self._record(bytes_done=self._bytes_done,
+                         recopied_bytes=self.recopied)
         else:
             self._record(state=state, error=error,
-                         bytes_done=self._bytes_done)
+                         bytes_done=self._bytes_done,
+                         recopied_bytes=self.recopied)
+        if self.resumed_from:
+            LOG.info('Copy %s resumed from offsets %s: %d bytes copied '
+                     'twice at most', self.migration_id,
+                     ', '.join(str(o) for o in self.resumed_from),
+                     self.recopied)
         self.error = error
         self.finished_at = time.monotonic()
         self.state = state

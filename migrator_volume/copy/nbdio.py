@@ -28,6 +28,7 @@ import nbd
 
 from migrator_api.common import exception
 from migrator_api.rpcapi import payloads
+from migrator_volume.copy import base
 from migrator_volume.copy import fileio
 
 #: Bytes of the source one block status request covers at most.
@@ -58,7 +59,7 @@ class NbdCopier(fileio.FileIOCopier):
         try:
             super().run()
         except nbd.Error as e:
-            raise exception.CopyFailed(reason='reading %s: %s'
+            raise base.CopyInterrupted(reason='reading %s: %s'
                                        % (self.src, e))
 
     def _connect(self, meta=False):
@@ -149,7 +150,8 @@ class NbdCopier(fileio.FileIOCopier):
 
     def _source_error(self, error):
         if isinstance(error, nbd.Error):
-            return exception.CopyFailed(reason='reading %s: %s'
+            # The connection may come back: the job retries.
+            return base.CopyInterrupted(reason='reading %s: %s'
                                         % (self.src, error))
         return error
 

@@ -67,6 +67,33 @@ class TestCLI(base.FlowTestCase):
         shown = self.run_json('migration', 'show', migs[0]['id'])
         self.assertEqual(100.0, shown['percentage'])
 
+    def test_wait_shows_the_place_in_the_queue(self):
+        self.flags(max_concurrent_copies_per_worker=1, group='conductor')
+        vols, expected = [], []
+        for seed in range(3):
+            vol = self.run_json('volume', 'create', '--size', '8M',
+                                '--backend', 'file1', '--wait')
+            expected.append(self.write_pattern(
+                vol['location']['data']['path'], 8 * MiB, 33 + seed))
+            vols.append(vol)
+        for vol in vols[:2]:
+            self.assertEqual(0, self.run_cli('migrate', vol['id'],
+                                             'file2')[0])
+        rc, out, err = self.run_cli('migrate', vols[2]['id'], 'file2',
+                                    '--wait', '--poll-interval', '0.2')
+        self.assertEqual(0, rc, out + err)
+        # The first copies, the second waits before this one.
+        self.assertIn('queued: 1 ahead, waiting for a free slot', out)
+        self.assertIn('succeeded', out.splitlines()[-1])
+        migs = self.run_json('migration', 'list', '--status', 'success')
+        self.assertEqual(3, len(migs))
+        self.assertEqual([], self.run_json('migration', 'list', '--status',
+                                           'queued'))
+        for vol, data in zip(vols, expected):
+            after = self.run_json('volume', 'show', vol['id'])
+            self.assertEqual('file2', after['backend'])
+            self.assert_same_bytes(data, after['location']['data']['path'])
+
     def test_rejected_requests_say_why_and_fail(self):
         vol = self.run_json('volume', 'create', '--size', '1M',
                             '--backend', 'file1', '--wait')

@@ -24,6 +24,7 @@ from migrator_compute.drivers.libvirt import bridges as bridges_mod
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
 from migrator_compute.drivers.libvirt import images
+from migrator_compute.drivers.libvirt import overlays
 from migrator_compute import journal
 
 LOG = logging.getLogger(__name__)
@@ -68,6 +69,7 @@ class Context(object):
         self.bridges = bridges_mod.Bridges(conf, fault=self._fault)
         self.overlay_path = c.overlay_path
         os.makedirs(self.overlay_path, mode=0o700, exist_ok=True)
+        self.limits = overlays.Limits.from_conf(c)
         self.job_timeout = c.block_job_timeout
         self.detach_timeout = c.device_detach_timeout
         #: ``{attachment_id: {'freeze': s, 'switch': s, ...}}``

@@ -25,9 +25,11 @@ from migrator_compute.drivers.libvirt import context
 from migrator_compute.drivers.libvirt import flows as flows_mod
 from migrator_compute.drivers.libvirt import images
 from migrator_compute.drivers.libvirt import lock as lock_mod
+from migrator_compute.drivers.libvirt import overlays
 from migrator_compute.drivers.libvirt import recovery as recovery_mod
 from migrator_compute.drivers.libvirt import workers as workers_mod
 from migrator_compute.journal import FROZEN_STEPS
+from migrator_compute.journal import Mode
 from migrator_compute.journal import Phase
 from migrator_compute.journal import Step
 
@@ -55,6 +57,7 @@ class LibvirtDriver(base.ComputeDriver):
         self.recovery = recovery_mod.Recovery(self.ctx, self.lock,
                                               self.flows, self.attachments)
         self.workers = workers_mod.Workers(self.ctx)
+        self.watch = overlays.Watch(self.ctx, self._give_up)
         self.host.add_lifecycle_listener(self.lock.on_lifecycle)
 
     # -- instances and attachments ---------------------------------------
@@ -74,7 +77,14 @@ class LibvirtDriver(base.ComputeDriver):
         self.attachments.detach_volume(instance_uuid, attachment_id)
 
     def recover(self):
-        return self.recovery.recover()
+        try:
+            return self.recovery.recover()
+        finally:
+            # Frozen overlays are watched again, given-up ends reported.
+            self.watch.start()
+
+    def set_overlay_reporter(self, reporter):
+        self.watch.reporter = reporter
 
     def is_busy(self, instance_uuid):
         if self.workers.busy(instance_uuid):
@@ -96,25 +106,63 @@ class LibvirtDriver(base.ComputeDriver):
         return Step.of(record and record.get('migration'))
 
     def cleanup(self):
+        self.watch.stop()
         self.host.close()
 
     # -- the migration contract ------------------------------------------
 
-    def migration_start(self, instance_uuid, attachment_id):
+    def migration_start(self, instance_uuid, attachment_id,
+                        migration_id=None):
         with self.ctx.attachment_lock(attachment_id):
             record = self.ctx.record(instance_uuid, attachment_id)
             mig = record.get('migration')
             if mig:
-                if Step.of(mig) in FROZEN_STEPS:
-                    return {'mode': str(mig['mode'])}
-                raise exception.Conflict(
-                    reason='attachment %s is already migrating (%s)'
-                           % (attachment_id, mig['step']))
-            kind, path = self.ctx.bridges.local(attachment_id,
-                                                record['connection_info'])
-            self.attachments.check_not_shared(record, path)
-            self.flows.start(record, kind, path)
-            return {'mode': str(record['migration']['mode'])}
+                if Step.of(mig) not in FROZEN_STEPS:
+                    raise exception.Conflict(
+                        reason='attachment %s is already migrating (%s)'
+                               % (attachment_id, mig['step']))
+            else:
+                kind, path = self.ctx.bridges.local(
+                    attachment_id, record['connection_info'])
+                self.attachments.check_not_shared(record, path)
+                self.flows.start(record, kind, path)
+                mig = record['migration']
+            if migration_id and mig.get('migration_id') != migration_id:
+                # Whom the overlay watch reports the overlay's size to.
+                mig['migration_id'] = migration_id
+                self.journal.save(record)
+            if mig['mode'] == Mode.LIVE:
+                self.watch.start()
+            return {'mode': str(mig['mode'])}
+
+    def _give_up(self, record, reason, overlay_bytes):
+        """The overlay watch found the frozen overlay of ``record`` past
+        its cap: roll the guest back onto its source (``overlays.py``)."""
+        aid = record['attachment_id']
+        gave_up = {'reason': reason, 'overlay_bytes': overlay_bytes,
+                   'migration_id': record['migration'].get('migration_id')}
+        acted = []
+
+        def give_up():
+            rec = self.journal.load(aid)
+            if rec is None or Step.of(rec.get('migration')) is not \
+                    Step.FROZEN:
+                return          # a cancel or complete came first
+            acted.append(True)
+            self.ctx.step(rec, Step.CANCEL_REQUESTED, gave_up=gave_up)
+            self.flows.ending.rollback(rec)
+
+        def on_done(error):
+            self.watch.ended(aid)
+            if error is not None and acted and gave_up['migration_id']:
+                # Still on the overlay: the conductor rolls back (its
+                # cancel retries the rollback); the end is reported
+                # again once the guest is back on its source.
+                self.watch.report(gave_up['migration_id'], overlay_bytes,
+                                  '%s; rolling the guest back onto its '
+                                  'source failed: %s' % (
+                                      reason, exception.describe(error)))
+        self.workers.spawn(record, 'give-up', give_up, on_done)
 
     def migration_cancel(self, instance_uuid, attachment_id, on_done=None):
         with self.ctx.attachment_lock(attachment_id):
@@ -184,6 +232,9 @@ class LibvirtDriver(base.ComputeDriver):
         step = Step.of(mig)
         if step not in FROZEN_STEPS and (
                 step is None or step.phase not in _COMPLETING):
+            gave_up = (record.get('last_migration') or {}).get('gave_up')
+            if gave_up and not mig:
+                raise exception.MigrationGivenUp(reason=gave_up['reason'])
             raise exception.Conflict(
                 reason='attachment %s is not frozen for migration (%s)'
                 % (record['attachment_id'], step or 'not migrating'))

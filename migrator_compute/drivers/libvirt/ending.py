@@ -101,6 +101,9 @@ class Endings(object):
         record['migration'] = None
         record['last_migration'] = {'step': Step.CANCELLED,
                                     'history': mig.get('history')}
+        if mig.get('gave_up'):
+            # The agent gave it up (overlays.py): the end is reported.
+            record['last_migration']['gave_up'] = mig['gave_up']
         self.ctx.journal.save(record)
         LOG.info('Migration of attachment %s of %s cancelled; back on %s',
                  record['attachment_id'], record['instance_uuid'],

@@ -1,6 +1,7 @@
 """The flow of a running domain: QEMU block jobs through libvirt.
 
-start     pre-create ``overlay`` (qcow2 backed by SRC), lock the
+start     check the overlay filesystem has room (``overlays.py``),
+          pre-create ``overlay`` (qcow2 backed by SRC), lock the
           persistent definition (``lock.py``), external disk-only
           snapshot of that one disk onto it: the guest now writes into
           the overlay, SRC is read-only.  The domain stays locked until
@@ -30,6 +31,7 @@ from migrator_compute.drivers.libvirt import context
 from migrator_compute.drivers.libvirt import guest
 from migrator_compute.drivers.libvirt import host as host_mod
 from migrator_compute.drivers.libvirt import images
+from migrator_compute.drivers.libvirt import overlays
 from migrator_compute.journal import Mode
 from migrator_compute.journal import Step
 
@@ -52,10 +54,12 @@ class LiveFlow(context.Flow):
         pers = self.ctx.persistent_root(uuid)
         pdisk = guest.find_disk(pers, target) if pers is not None else None
         overlay = self.ctx.overlay_file(record, 'overlay')
+        size = images.volume_size(kind, src)
+        overlays.check_room(uuid, self.ctx.overlay_path, size,
+                            self.ctx.limits)
         record['migration'] = {
             'mode': Mode.LIVE, 'step': None, 'started_at': time.time(),
-            'source': src, 'source_kind': kind,
-            'size': images.volume_size(kind, src),
+            'source': src, 'source_kind': kind, 'size': size,
             'overlay': overlay,
             'persistent_disk': guest.tostring(pdisk) if pdisk is not None
             else None}

@@ -24,7 +24,7 @@ class MigrationsTest(base.APITestCase):
         self.assertEqual(vol.id, mig['volume_id'])
         self.assertEqual('file1', mig['source_backend'])
         self.assertEqual('block1', mig['dest_backend'])
-        self.assertEqual(states.M_STARTING, mig['status'])
+        self.assertEqual(states.M_QUEUED, mig['status'])
         self.assertEqual(states.P_QUEUED, mig['phase'])
         self.assertFalse(mig['force'])
         self.assertEqual(0.0, mig['percentage'])
@@ -32,7 +32,8 @@ class MigrationsTest(base.APITestCase):
         self.assertEqual(base.GIB, mig['bytes_total'])
         self.assertIsNone(mig['eta_seconds'])
         self.assertIsNone(mig['finished_at'])
-        self.assertTrue(mig['started_at'].endswith('Z'))
+        self.assertTrue(mig['created_at'].endswith('Z'))
+        self.assertIsNone(mig['started_at'])   # still queued
         self.assertEqual(
             [{'rel': 'self',
               'href': 'http://localhost/v1/migrations/%s' % mig['id']},
@@ -41,7 +42,7 @@ class MigrationsTest(base.APITestCase):
             mig['links'])
         row = db_api.volume_get(vol.id)
         self.assertEqual(states.AVAILABLE, row.status)
-        self.assertEqual(states.M_STARTING, row.migration_status)
+        self.assertEqual(states.M_QUEUED, row.migration_status)
         self.assertEqual([('start_migration', {'migration_id': mig['id']})],
                          self.casts())
 
@@ -53,7 +54,7 @@ class MigrationsTest(base.APITestCase):
         self.assertEqual(states.MAINTENANCE, db_api.volume_get(vol.id).status)
         shown = self.app.get('/v1/volumes/%s' % vol.id).json['volume']
         self.assertEqual(states.MAINTENANCE, shown['status'])
-        self.assertEqual(states.M_STARTING, shown['migration_status'])
+        self.assertEqual(states.M_QUEUED, shown['migration_status'])
 
     def test_show_progress(self):
         mig = self.make_migration(self.make_volume(size=1000 * 1024),

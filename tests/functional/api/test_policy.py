@@ -105,10 +105,10 @@ class AdminTest(base.APITestCase):
         kapp = self.keystone_app()
         vol = self.make_volume(project_id='p-bob')
         self.make_migration(vol)
-        listed = kapp.get('/v1/volumes?migration_status=starting',
+        listed = kapp.get('/v1/volumes?migration_status=queued',
                           headers=base.ADMIN_HEADERS).json['volumes']
         self.assertEqual([vol.id], [v['id'] for v in listed])
-        self.assertEqual(states.M_STARTING, listed[0]['migration_status'])
+        self.assertEqual(states.M_QUEUED, listed[0]['migration_status'])
         self.assertEqual(1, len(kapp.get(
             '/v1/migrations', headers=base.ADMIN_HEADERS).json['migrations']))
         kapp.get('/v1/services', headers=base.ADMIN_HEADERS, status=200)

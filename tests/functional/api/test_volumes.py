@@ -94,9 +94,9 @@ class VolumesTest(base.APITestCase):
         vol = self.make_volume()
         other = self.make_volume()
         self.make_migration(vol)
-        body = self.app.get('/v1/volumes?migration_status=starting').json
+        body = self.app.get('/v1/volumes?migration_status=queued').json
         self.assertEqual([vol.id], [v['id'] for v in body['volumes']])
-        self.assertEqual(states.M_STARTING,
+        self.assertEqual(states.M_QUEUED,
                          body['volumes'][0]['migration_status'])
         body = self.app.get('/v1/volumes?migration_status=none').json
         self.assertEqual([other.id], [v['id'] for v in body['volumes']])

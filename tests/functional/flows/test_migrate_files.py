@@ -16,7 +16,7 @@ class TestMigrateFileToFile(base.FlowTestCase):
         src = self.path_of(vol)
         expected = self.write_pattern(src, size, seed=1)
         mig = self.migrate(vol['id'], 'file2')
-        self.assertEqual('starting', mig['status'])
+        self.assertEqual('queued', mig['status'])
         self.assertEqual('file1', mig['source_backend'])
 
         final, _ = self.wait_migration(mig['id'])
@@ -125,7 +125,7 @@ class TestWatchAndControl(base.FlowTestCase):
                                  self.get_volume(vol['id'])['status'])
                 if view['rate_bps']:
                     self.assertIsNotNone(view['eta_seconds'])
-            return view['status'] not in ('starting', 'migrating')
+            return view['status'] not in ('queued', 'starting', 'migrating')
         self.system.wait_for(_copying_done, 'copy end', 120, 0.05)
         final, seen = self.wait_migration(mig['id'])
         self.assertEqual('success', final['status'], final)

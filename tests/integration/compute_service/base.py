@@ -24,12 +24,14 @@ WAIT = 120
 
 
 class StubConductor:
-    """Records the agent's heartbeats and migration ends."""
-    target = messaging.Target(version='1.0')
+    """Records the agent's heartbeats, migration ends and overlay
+    reports."""
+    target = messaging.Target(version='1.1')
 
     def __init__(self):
         self.states = []
         self.finished = []
+        self.overlays = []
         self._cond = threading.Condition()
 
     def report_state(self, ctxt, host, binary, backends=None):
@@ -41,6 +43,12 @@ class StubConductor:
                                    error=None):
         with self._cond:
             self.finished.append((migration_id, operation, error))
+            self._cond.notify_all()
+
+    def overlay_progress(self, ctxt, migration_id, overlay_bytes,
+                         error=None):
+        with self._cond:
+            self.overlays.append((migration_id, overlay_bytes, error))
             self._cond.notify_all()
 
     def wait_for(self, predicate, timeout=WAIT):

@@ -34,7 +34,7 @@ class StubCompute:
     """A compute agent that opens what it is given as QEMU would (an nbd
     location over TLS with its host's credentials) and keeps it."""
 
-    target = messaging.Target(version='1.0')
+    target = messaging.Target(version='1.1')
 
     def __init__(self, host, tls_dir):
         self.host = host
@@ -71,7 +71,8 @@ class StubCompute:
     def detach_volume(self, ctxt, instance_uuid, attachment_id):
         self.attached.pop(attachment_id, None)
 
-    def volume_migration_start(self, ctxt, instance_uuid, attachment_id):
+    def volume_migration_start(self, ctxt, instance_uuid, attachment_id,
+                               migration_id=None):
         return {'mode': 'offline'}
 
     def volume_migration_cancel(self, ctxt, instance_uuid, attachment_id,

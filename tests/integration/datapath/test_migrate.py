@@ -161,16 +161,44 @@ class TestThrottledCopies(CrossHostTestCase):
         self.assertEqual([], os.listdir(exports.journal.path))
 
     def test_destination_worker_restarts_mid_copy(self):
+        # The copy resumes from its watermark, through the same export.
         size = 48 * MiB
         vol = self.create_volume(size, 'f1')
         expected = self.write_pattern(self.path_of(vol), size, seed=9)
         mig = self.migrate(vol['id'], 'f2')
         self.wait_copy_started(mig['id'])
         self.system.crash_worker('vol2')
+        entry = self.system.workers['vol2'].journal.get(mig['id'])
+        self.system.start_worker('vol2')
+        final, _ = self.wait_migration(mig['id'])
+        self.assertEqual(('success', None), (final['status'],
+                                             final['error']), final)
+        self.assert_same_bytes(expected,
+                               self.path_of(self.get_volume(vol['id'])))
+        job = self.system.workers['vol2']._jobs[mig['id']]
+        self.assertEqual([entry['watermark']], job.resumed_from)
+        self.assertLessEqual(job.recopied,
+                             entry['reserved'] - entry['watermark'])
+        self.assert_no_daemons()
+        self.assert_no_hidden_volumes()
+
+    def test_destination_worker_restarts_and_cannot_resume(self):
+        # Its destination vanished meanwhile: rolled back, as before.
+        size = 48 * MiB
+        vol = self.create_volume(size, 'f1')
+        expected = self.write_pattern(self.path_of(vol), size, seed=11)
+        mig = self.migrate(vol['id'], 'f2')
+        self.wait_copy_started(mig['id'])
+        self.system.crash_worker('vol2')
+        dst = db_api.volume_get(
+            db_api.migration_get(mig['id']).dest_volume_id,
+            include_hidden=True)
+        os.unlink(dst.location['data']['path'])
         self.system.start_worker('vol2')
         final, _ = self.wait_migration(mig['id'])
         self.assertEqual('error', final['status'], final)
         self.assertIn('interrupted', final['error'])
+        self.assertIn('cannot resume', final['error'])
         self.assert_same_bytes(expected, self.path_of(vol))
         self.assert_no_daemons()
         self.assert_no_hidden_volumes()

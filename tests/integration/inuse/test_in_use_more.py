@@ -51,6 +51,8 @@ class TestBlockAndTwoVolumes(base.InUseTestCase):
             att = after['attachments'][0]
 
     def test_two_volumes_of_one_guest_at_once(self):
+        # (One at a time is the default: test_in_use_queue.py.)
+        self.flags(max_concurrent_live_migrations=0, group='conductor')
         instance = self.lv.create_domain()
         vols = [self.random_volume('file1') for _ in range(2)]
         atts = [self.attach(vol, instance) for vol, _ in vols]

@@ -84,15 +84,17 @@ class Deployment(fixtures.Fixture):
     """:param database: 'mariadb' or 'postgresql'.
     :param conductors: {host: extra options} of the conductors.
     :param worker_env: environment of the volume worker (agent.py).
+    :param worker_options: more ``[volume]`` options of the worker.
     """
 
     def __init__(self, test, database='mariadb', conductors=None,
-                 worker_env=None):
+                 worker_env=None, worker_options=None):
         super().__init__()
         self.test = test
         self.database = database
         self.conductors = conductors or {'cond1': {}, 'cond2': {}}
         self.worker_env = worker_env or {}
+        self.worker_options = worker_options or {}
         self.procs = {}
 
     def _setUp(self):
@@ -167,7 +169,8 @@ class Deployment(fixtures.Fixture):
 
     def start_worker(self, env=None):
         """The volume worker of host ``vol1``: backends file1, file2."""
-        groups = {'volume': {'enabled_backends': 'file1,file2'}}
+        groups = {'volume': dict(self.worker_options,
+                                 enabled_backends='file1,file2')}
         for backend in ('file1', 'file2'):
             groups[backend] = {'backend_type': 'file',
                                'file_path': os.path.join(self.state, backend)}

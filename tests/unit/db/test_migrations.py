@@ -58,7 +58,8 @@ class _Walk(_Database):
         self.assertTrue(TABLES <= tables, tables)
         columns = {c['name'] for c in sa.inspect(
             db_api.get_engine()).get_columns('migrations')}
-        self.assertTrue({'conductor_host', 'claimed_at'} <= columns)
+        self.assertTrue({'conductor_host', 'claimed_at', 'overlay_bytes'}
+                        <= columns)
         # A second sync is a no-op.
         migration.upgrade()
         self.assertEqual(revisions[-1], migration.current_revision())

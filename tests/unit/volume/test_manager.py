@@ -197,17 +197,125 @@ class VolumeManagerRPCTestCase(base.VolumeTestCase):
         restarted.init_host()
         self.assertTrue(self.conductor.wait_for(
             lambda: len(self.conductor.finished) == 2))
-        self.assertEqual({'m-lost': (3 * MiB, 8 * MiB, manager.INTERRUPTED),
+        # m-lost cannot resume: its locations are no volumes.
+        lost = manager.INTERRUPTED + '; it cannot resume: ' + (
+            'Invalid input: not a location of backend pool: unsupported '
+            'driver_volume_type None (supported: block)')
+        self.assertEqual({'m-lost': (3 * MiB, 8 * MiB, lost),
                           'm-ended': (MiB, MiB, None)},
                          self.conductor.finished)
         self.assertEqual([], copies.entries())
         self.assertEqual({'state': 'error', 'bytes_done': 3 * MiB,
-                          'bytes_total': 8 * MiB,
-                          'error': manager.INTERRUPTED},
+                          'bytes_total': 8 * MiB, 'error': lost},
                          restarted.get_copy_status(self.ctxt, 'm-lost'))
         self.assertEqual('done', restarted.get_copy_status(
             self.ctxt, 'm-ended')['state'])
         self.assertIsNone(restarted.get_copy_status(self.ctxt, 'm-other'))
+
+
+class ResumingConductor(StubConductor):
+    """A conductor of RPC 1.2: hears the copies that can resume."""
+    target = messaging.Target(version='1.2')
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted = {}
+
+    def copy_interrupted(self, ctxt, migration_id, host, resume_from,
+                         bytes_total):
+        with self._cond:
+            self.interrupted[migration_id] = (host, resume_from, bytes_total)
+            self._cond.notify_all()
+
+
+class VolumeManagerResumeTestCase(VolumeManagerRPCTestCase):
+    """A copy left running by a previous run of the worker resumes from
+    its watermark when the conductor casts it again."""
+
+    def setUp(self):
+        super().setUp()
+        self.conductor.__class__ = ResumingConductor
+        self.conductor.interrupted = {}
+        self.copies = journal.CopyJournal(self.conf.state_path)
+
+    def _left_running(self, size, watermark, migration_id='m-res'):
+        src = self.api.create_volume(self.ctxt, HOST, 'files', 'v1', size)
+        self.write_data(src['data']['path'], [(0, size)], seed=9)
+        dst = self.api.create_volume(self.ctxt, HOST, 'files', 'v1-dst',
+                                     size)
+        # What the previous run wrote: everything below the watermark,
+        # and some past it.
+        with open(src['data']['path'], 'rb') as f, \
+                open(dst['data']['path'], 'r+b') as g:
+            g.write(f.read(watermark + MiB))
+        entry = self.copies.new_entry(migration_id, 'v1', src, 'files', dst,
+                                      size)
+        entry.update(watermark=watermark, reserved=watermark + 2 * MiB,
+                     bytes_done=watermark + MiB, src_bytes=size)
+        self.copies.save(entry)
+        return src, dst
+
+    def _restart(self):
+        restarted = manager.VolumeManager(HOST, self.conf)
+        restarted.init_host()
+        return restarted
+
+    def test_resumes_from_the_watermark(self):
+        size = 8 * MiB
+        src, dst = self._left_running(size, 3 * MiB)
+        restarted = self._restart()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm-res' in self.conductor.interrupted))
+        self.assertEqual((HOST, 3 * MiB, size),
+                         self.conductor.interrupted['m-res'])
+        self.assertEqual({}, self.conductor.finished)
+        # Told running while the conductor answers.
+        self.assertEqual('running',
+                         restarted.get_copy_status(self.ctxt,
+                                                   'm-res')['state'])
+        # Asked past its watermark: never more than it recorded.
+        restarted.copy_volume(self.ctxt, 'm-res', 'v1', src, 'files', dst,
+                              size, resume_from=4 * MiB)
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm-res' in self.conductor.finished))
+        self.assertEqual((size, size, None), self.conductor.finished['m-res'])
+        self.assertSameData(src['data']['path'], dst['data']['path'], size)
+        job = restarted._jobs['m-res']
+        self.assertEqual([3 * MiB], job.resumed_from)
+        self.assertLessEqual(job.recopied, 2 * MiB)
+        self.assertEqual([], self.copies.entries())
+
+    def test_a_copy_that_cannot_resume_is_reported_interrupted(self):
+        size = 8 * MiB
+        src, dst = self._left_running(size, 3 * MiB)
+        os.unlink(dst['data']['path'])
+        self._restart()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm-res' in self.conductor.finished))
+        _done, _total, error = self.conductor.finished['m-res']
+        self.assertTrue(error.startswith(manager.INTERRUPTED), error)
+        self.assertIn('cannot resume: No volume at', error)
+        self.assertEqual({}, self.conductor.interrupted)
+        self.assertEqual([], self.copies.entries())
+
+    def test_a_changed_source_does_not_resume(self):
+        size = 8 * MiB
+        src, _dst = self._left_running(size, 3 * MiB)
+        with open(src['data']['path'], 'ab') as f:
+            f.write(b'more')
+        self._restart()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm-res' in self.conductor.finished))
+        self.assertIn('changed size', self.conductor.finished['m-res'][2])
+
+    def test_a_cancel_forgets_a_copy_waiting_to_resume(self):
+        self._left_running(8 * MiB, 3 * MiB)
+        restarted = self._restart()
+        self.assertTrue(self.conductor.wait_for(
+            lambda: 'm-res' in self.conductor.interrupted))
+        self.assertFalse(restarted.cancel_copy(self.ctxt, 'm-res'))
+        self.assertEqual([], self.copies.entries())
+        self.assertIsNone(restarted.get_copy_status(self.ctxt, 'm-res'))
 
 
 class OldWorker:

@@ -60,6 +60,7 @@ def migration_view(migration):
         'bytes_total': migration.bytes_total,
         'rate_bps': migration.rate_bps,
         'eta_seconds': eta_seconds(migration),
+        'overlay_bytes': migration.overlay_bytes,
         'created_at': utils.isotime(migration.created_at),
         'updated_at': utils.isotime(migration.updated_at),
         'started_at': utils.isotime(migration.started_at),

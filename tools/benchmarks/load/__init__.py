@@ -1,0 +1,1 @@
+"""The load benchmark (tools/bench_load.py, ``tox -e bench-load``)."""
