@@ -37,6 +37,12 @@ class TestTCGGuests(base.TestCase):
         self.assertEqual(bytes(expected), vol.read())
 
     def test_no_kvm_device_means_tcg(self):
+        # Whatever an earlier test of this process learnt about KVM (a
+        # refusal is remembered) or was told, only the device counts here.
+        self.useFixture(fixtures.MonkeyPatch(
+            'migrator_testing.guests._kvm_refused', None))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'MIGRATOR_DOMAIN_TYPE', None))
         self.useFixture(fixtures.MonkeyPatch(
             'migrator_testing.guests.KVM_DEVICE',
             os.path.join(self.state_path, 'no-such-kvm')))
