@@ -217,10 +217,13 @@ class Database:
             out = ['volume %(id)s %(status)s' % v
                    for v in self._rows(conn, tables['volumes'])
                    if v['status'] in TRANSITIONAL_VOLUME]
+            # Ended, a migration is still held until its conductor
+            # releases its claim.
             out += ['migration %(id)s %(status)s/%(phase)s' % m
                     for m in self._rows(conn, tables['migrations'])
                     if m['status'] in states.MIGRATION_RUNNING or
-                    m['phase'] != states.P_DONE]
+                    m['phase'] != states.P_DONE or
+                    m['conductor_host'] is not None]
             out += ['attachment %(id)s %(status)s' % a
                     for a in self._rows(conn, tables['attachments'])
                     if a['status'] in TRANSITIONAL_ATTACHMENT]

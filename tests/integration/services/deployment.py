@@ -126,6 +126,14 @@ class Deployment(fixtures.Fixture):
         self.start_api()
         self.wait_for(lambda: len(self.up_services()) ==
                       len(self.conductors) + 1, 'every service up')
+        # A worker reports its service before its backends.
+        self.wait_for(lambda: {'file1', 'file2'} <= self.up_backends(),
+                      'the backends up')
+
+    def up_backends(self):
+        return {b['name'] for b in self.api('GET', '/v1/backends',
+                                            expect=200)[1]['backends']
+                if b['state'] == 'up'}
 
     def _write(self, name, groups, extra=None):
         merged = {}
