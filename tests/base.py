@@ -2,6 +2,7 @@
 logs captured, and a timeout so that nothing hangs."""
 
 import os
+import signal
 
 import fixtures
 from oslo_config import fixture as config_fixture
@@ -45,3 +46,26 @@ class TestCase(testtools.TestCase):
     def flags(self, group=None, **kw):
         """Override options for this test only."""
         self.conf_fixture.config(group=group, **kw)
+
+
+def kill_a_running_dd(copier, min_done=0):
+    """Kill -9 one running ``dd`` of a copier (started by this test's
+    process) once it copied ``min_done`` bytes; whether one was killed.
+    A pidfd names that very process, never a reused pid."""
+    if copier is None or copier.bytes_done < min_done:
+        return False
+    with copier._lock:
+        running = list(copier._running)
+    for proc in running:
+        try:
+            fd = os.pidfd_open(proc.pid)
+        except OSError:
+            continue
+        try:
+            signal.pidfd_send_signal(fd, signal.SIGKILL)
+            return True
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return False

@@ -16,11 +16,11 @@ ends the migration.
 
 import json
 import os
-import signal
 import time
 
 from migrator_api.common import states
 from migrator_api.db import api as db_api
+from tests import base as tests_base
 from tests.functional.flows import base
 
 MiB = base.MiB
@@ -226,24 +226,7 @@ class TestWorkerRestartReportsLostCopies(base.FlowTestCase):
     def _kill_a_dd(self, migration_id):
         """Kill -9 a running dd of the copy (a child of this process)."""
         job = self.system.volume._jobs.get(migration_id)
-        copier = job and job._copier
-        if copier is None:
-            return False
-        with copier._lock:
-            running = list(copier._running)
-        for proc in running:
-            try:
-                fd = os.pidfd_open(proc.pid)    # that very process
-            except OSError:
-                continue
-            try:
-                signal.pidfd_send_signal(fd, signal.SIGKILL)
-                return True
-            except OSError:
-                continue
-            finally:
-                os.close(fd)
-        return False
+        return tests_base.kill_a_running_dd(job and job._copier)
 
     def test_journal_holds_what_a_resume_needs(self):
         size = 16 * MiB

@@ -22,6 +22,7 @@ from migrator_volume.copy import journal
 from migrator_volume.copy import watermark
 from migrator_volume import fsutils
 from migrator_volume import notifications
+from tests import base as tests_base
 from tests.unit.volume import base
 from tests.unit.volume import test_job
 
@@ -332,25 +333,7 @@ class RetryTestCase(base.VolumeTestCase):
     def _kill_a_dd(job):
         """Kill -9 a dd of the job (started by this test's process)
         that has written something; whether one was killed."""
-        copier = job._copier
-        if copier is None or copier.bytes_done < MiB:
-            return False
-        with copier._lock:
-            running = list(copier._running)
-        for proc in running:
-            try:
-                # A pidfd names that very process, never a reused pid.
-                fd = os.pidfd_open(proc.pid)
-            except OSError:
-                continue
-            try:
-                signal.pidfd_send_signal(fd, signal.SIGKILL)
-                return True
-            except OSError:
-                continue
-            finally:
-                os.close(fd)
-        return False
+        return tests_base.kill_a_running_dd(job._copier, min_done=MiB)
 
     def test_retries_are_bounded(self):
         self.flags(group='volume', volume_copy_retries=0)
