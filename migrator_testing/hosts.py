@@ -49,17 +49,26 @@ def start_libvirt():
                    stderr=subprocess.DEVNULL)
 
 
+def wait_gone(name, pids=None, timeout=30):
+    """Wait until no live process ``name`` (of ``pids``, default: any)
+    is left; RuntimeError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [p for p in pids_of(name) if pids is None or p in pids]
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError('%s %s did not exit' % (name, left))
+        time.sleep(0.05)
+
+
 def restart_libvirtd(sig=signal.SIGKILL):
     """Kill libvirtd (SIGKILL by default: a crash) and start it again;
     returns once it answers.  Running domains survive."""
     pid = libvirtd_pid()
     if pid:
         os.kill(pid, sig)
-        deadline = time.monotonic() + 30
-        while pid in pids_of('libvirtd'):
-            if time.monotonic() > deadline:
-                raise RuntimeError('libvirtd %d did not exit' % pid)
-            time.sleep(0.05)
+        wait_gone('libvirtd', [pid])
     start_libvirt()
 
 

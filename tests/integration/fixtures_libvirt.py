@@ -63,11 +63,17 @@ def libvirt_usable():
 
 
 def ensure_libvirt():
-    """Install and start libvirt unless it already answers (once per
-    process; serialized between processes)."""
+    """Install and start libvirt unless it already answers (installing
+    once per process, serialized between processes); start libvirtd
+    again when it stopped answering since."""
     global _INSTALLED
     with _INSTALL_GUARD:
         if _INSTALLED:
+            if not libvirt_usable():
+                # An earlier test left libvirtd down (it failed while
+                # the daemon was stopped): start it, or every later test
+                # of the run waits for a daemon that never comes.
+                hosts.start_libvirt()
             return
         if not libvirt_usable():
             with open(INSTALL_LOCK, 'w') as lock:
@@ -168,6 +174,10 @@ class LibvirtFixture(fixtures.Fixture):
 
     def _cleanup(self):
         import libvirt
+        if self.exclusive and not libvirt_usable():
+            # A test that stopped the daemons failed before starting
+            # them again: hand the host back with libvirtd answering.
+            hosts.start_libvirt()
         try:
             conn = open_connection()
         except Exception:

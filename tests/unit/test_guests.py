@@ -9,13 +9,23 @@ from migrator_testing import guests
 from tests import base
 
 
+class _Error(libvirt.libvirtError):
+    """A libvirt error with this message: libvirtError itself takes the
+    message of the thread's last libvirt error when one is set (an
+    earlier test's, in a shared worker)."""
+
+    def __init__(self, msg):
+        Exception.__init__(self, msg)
+        self.err = None
+
+
 class _Domain:
     def __init__(self, conn, xml):
         self.conn, self.xml = conn, xml
 
     def create(self):
         if "type='kvm'" in self.xml:
-            raise libvirt.libvirtError(
+            raise _Error(
                 'internal error: process exited while connecting to '
                 'monitor: Could not access KVM kernel module: Permission '
                 'denied\nfailed to initialize kvm: Permission denied')
@@ -61,6 +71,6 @@ class TestKVMRefused(base.TestCase):
     def test_other_errors_are_not_hidden(self):
         conn = _Conn()
         conn.defineXML = lambda xml: (_ for _ in ()).throw(
-            libvirt.libvirtError('domain already exists'))
+            _Error('domain already exists'))
         self.assertRaises(libvirt.libvirtError, guests.create_domain, conn,
                           'g1')
